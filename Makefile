@@ -1,0 +1,56 @@
+# Two entry points: `make book` builds the book, `make test` runs every test.
+# Both create and fill the virtual environments they need on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LEAN_ROOT := .venvs
+LEAN_FRAMEWORKS := mxnet pytorch tensorflow
+LEAN_PACKAGES_mxnet := mxnet
+LEAN_PACKAGES_pytorch := torch
+LEAN_PACKAGES_tensorflow := tensorflow-cpu
+LEAN_COMMON := numpy ipykernel nbval pytest
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: book serve test lint exports lean-envs chromium clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(LEAN_ROOT)/%/.installed: requirements.txt
+	test -x $(LEAN_ROOT)/$*/bin/python || $(PYTHON) -m venv $(LEAN_ROOT)/$*
+	$(LEAN_ROOT)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(LEAN_ROOT)/$*/bin/python -m pip install --quiet -c requirements.txt \
+		$(LEAN_COMMON) $(LEAN_PACKAGES_$*)
+	touch $@
+
+lean-envs: $(foreach fw,$(LEAN_FRAMEWORKS),$(LEAN_ROOT)/$(fw)/.installed)
+
+book: $(VENV)/.installed
+	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	@echo "The book is in _build/html/index.html (make serve shows it on http://$(HOST):$(PORT)/)"
+
+serve: book
+	$(BIN)/python -m http.server --bind $(HOST) --directory _build/html $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+		else echo "Install Debian's chromium for the browser test (apt-get install chromium)"; fi; }
+
+test: $(VENV)/.installed lean-envs chromium
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+exports: $(VENV)/.installed
+	$(BIN)/python -m frametabs.export chapters --out exports
+
+clean:
+	rm -rf _build

@@ -1,0 +1,112 @@
+"""The ``%%tab`` cell magic: one kernel, one namespace per framework.
+
+A cell whose first line is ``%%tab pytorch`` (or ``%%tab mxnet, pytorch`` or ``%%tab all``)
+runs in the namespace of each framework it names, so ``nn``, ``np`` or ``CenteredLayer``
+never clash. A single-framework cell returns its trailing expression, exactly as the
+plain code would in a one-framework notebook. A multi-framework cell runs once per
+framework and tags every output with ``metadata["frametabs"]["framework"]``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from frametabs.frameworks import LABELS, available_frameworks, parse_spec
+
+OUTPUT_KEY = "frametabs"
+_RUNNER_ATTRIBUTE = "_frametabs_runner"
+
+
+def _split_trailing_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expression | None]:
+    """Separate a module's final expression statement, which the cell displays."""
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body.pop()
+        return tree, ast.Expression(last.value)
+    return tree, None
+
+
+class TabRunner:
+    """Runs framework cells, each framework in a namespace of its own."""
+
+    def __init__(self, shell: Any, enabled: tuple[str, ...] | None = None):
+        self.shell = shell
+        self.enabled = available_frameworks() if enabled is None else enabled
+        self.namespaces: dict[str, dict[str, Any]] = {}
+
+    def namespace(self, framework: str) -> dict[str, Any]:
+        """The framework's namespace, created on first use."""
+        if framework not in self.namespaces:
+            self.namespaces[framework] = {
+                "__name__": "__main__",
+                "__builtins__": __builtins__,
+                "get_ipython": lambda: self.shell,
+            }
+        return self.namespaces[framework]
+
+    def execute(self, framework: str, code: str) -> Any:
+        """Run ``code`` in the framework's namespace; return its trailing expression."""
+        if self.shell is not None:
+            code = self.shell.transform_cell(code)
+        filename = f"<%%tab {framework}>"
+        tree, expression = _split_trailing_expression(ast.parse(code, filename=filename))
+        namespace = self.namespace(framework)
+        exec(compile(tree, filename, "exec"), namespace)
+        if expression is None:
+            return None
+        return eval(compile(expression, filename, "eval"), namespace)
+
+    def run_cell(self, line: str, cell: str) -> Any:
+        """Run one ``%%tab`` cell; the magic's entry point."""
+        targets = parse_spec(line)
+        skipped = [name for name in targets if name not in self.enabled]
+        if skipped:
+            names = ", ".join(LABELS[name] for name in skipped)
+            print(f"[frametabs] célula de {names} ignorada: framework não habilitado aqui.")
+        chosen = [name for name in targets if name in self.enabled]
+        if len(targets) == 1:
+            return self.execute(chosen[0], cell) if chosen else None
+        for framework in chosen:
+            self._run_tagged(framework, cell)
+        return None
+
+    def _run_tagged(self, framework: str, cell: str) -> None:
+        """Run a multi-framework cell for one framework, tagging each output."""
+        from IPython.display import publish_display_data
+        from IPython.utils.capture import capture_output
+
+        def tag(kind: str) -> dict[str, dict[str, str]]:
+            return {OUTPUT_KEY: {"framework": framework, "kind": kind}}
+
+        error: BaseException | None = None
+        value = None
+        with capture_output() as captured:
+            try:
+                value = self.execute(framework, cell)
+            except Exception as exc:  # shown after this framework's outputs
+                error = exc
+        for stream, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
+            if text:
+                publish_display_data({"text/plain": text.rstrip("\n")}, metadata=tag(stream))
+        for output in captured.outputs:
+            publish_display_data(output.data, metadata={**(output.metadata or {}), **tag("display")})
+        if value is not None:
+            data, metadata = self.shell.display_formatter.format(value)
+            publish_display_data(data, metadata={**metadata, **tag("result")})
+        if error is not None:
+            raise error
+
+
+def get_runner(shell: Any) -> TabRunner:
+    """The runner attached to ``shell`` (created by ``%load_ext frametabs``)."""
+    return getattr(shell, _RUNNER_ATTRIBUTE)
+
+
+def register(shell: Any) -> TabRunner:
+    """Attach a runner to ``shell`` and register ``%%tab``; idempotent."""
+    runner = getattr(shell, _RUNNER_ATTRIBUTE, None)
+    if runner is None:
+        runner = TabRunner(shell)
+        setattr(shell, _RUNNER_ATTRIBUTE, runner)
+    shell.register_magic_function(runner.run_cell, magic_kind="cell", magic_name="tab")
+    return runner

@@ -1,0 +1,1 @@
+"""Shared pytest set-up: each concern keeps its fixtures in its own test folder."""
