@@ -1,0 +1,168 @@
+"""Per-framework exports: one plain notebook per framework, with no ``%%tab`` markers.
+
+Each export keeps the prose, the shared code cells and that framework's cells, with the
+marker line removed and the stored outputs kept, so it runs in an environment that has
+only that framework installed.
+
+Usage: ``python -m frametabs.export chapters --out exports [--check]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from frametabs.frameworks import FRAMEWORKS, parse_marker
+from frametabs.magic import OUTPUT_KEY
+
+EXTENSION_LINES = ("%load_ext frametabs", "%reload_ext frametabs")
+
+
+def export_path(notebook: Path, framework: str, out_dir: Path) -> Path:
+    """Where the export of ``notebook`` for ``framework`` lives."""
+    return out_dir / f"{notebook.stem}.{framework}.ipynb"
+
+
+def has_framework_cells(notebook: Any) -> bool:
+    """Whether any code cell of ``notebook`` starts with a ``%%tab`` marker."""
+    return any(
+        cell.cell_type == "code" and parse_marker(cell.source) is not None
+        for cell in notebook.cells
+    )
+
+
+def _plain_output(output: Any) -> Any:
+    """Turn an output tagged by a multi-framework cell back into its plain form."""
+    import nbformat
+
+    tag = output.get("metadata", {}).get(OUTPUT_KEY, {})
+    kind = tag.get("kind")
+    metadata = {key: value for key, value in output.get("metadata", {}).items() if key != OUTPUT_KEY}
+    if kind in ("stdout", "stderr"):
+        return nbformat.v4.new_output("stream", name=kind, text=output["data"]["text/plain"] + "\n")
+    if kind == "result":
+        return nbformat.v4.new_output(
+            "execute_result", data=output["data"], metadata=metadata, execution_count=None
+        )
+    return nbformat.v4.new_output("display_data", data=output["data"], metadata=metadata)
+
+
+def outputs_for(cell: Any, framework: str, shared: bool) -> list[Any]:
+    """The outputs of ``cell`` that belong to ``framework``."""
+    if not shared:
+        return copy.deepcopy(cell.get("outputs", []))
+    outputs = []
+    for output in cell.get("outputs", []):
+        tag = output.get("metadata", {}).get(OUTPUT_KEY)
+        if tag and tag.get("framework") == framework:
+            outputs.append(_plain_output(output))
+        elif output.get("output_type") == "error" or (not tag and output.get("name") == "stderr"):
+            outputs.append(copy.deepcopy(output))
+    return outputs
+
+
+def _strip_extension_lines(source: str) -> str:
+    lines = [line for line in source.splitlines() if line.strip() not in EXTENSION_LINES]
+    return "\n".join(lines).strip("\n")
+
+
+def export_notebook(notebook: Any, framework: str) -> Any:
+    """A copy of ``notebook`` holding only what ``framework`` needs.
+
+    Cells whose metadata says ``{"frametabs": {"export": false}}`` (notes about the
+    three-framework notebook itself) are left out.
+    """
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"unknown framework {framework!r}; expected one of {FRAMEWORKS}")
+    exported = copy.deepcopy(notebook)
+    cells = []
+    for cell in exported.cells:
+        if cell.get("metadata", {}).get(OUTPUT_KEY, {}).get("export") is False:
+            continue
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        marker = parse_marker(cell.source)
+        if marker is None:
+            cell.source = _strip_extension_lines(cell.source)
+            if cell.source.strip():
+                cells.append(cell)
+            continue
+        if framework not in marker.frameworks:
+            continue
+        cell.outputs = outputs_for(cell, framework, shared=len(marker.frameworks) > 1)
+        cell.source = marker.body.strip("\n")
+        cells.append(cell)
+    exported.cells = cells
+    exported.metadata[OUTPUT_KEY] = {"framework": framework}
+    return exported
+
+
+def export_all(notebooks: list[Path], out_dir: Path) -> list[Path]:
+    """Write every export of ``notebooks`` (those with framework cells) into ``out_dir``."""
+    import nbformat
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        if not has_framework_cells(notebook):
+            continue
+        for framework in FRAMEWORKS:
+            target = export_path(path, framework, out_dir)
+            nbformat.write(export_notebook(notebook, framework), target)
+            written.append(target)
+    return written
+
+
+def stale_exports(notebooks: list[Path], out_dir: Path) -> list[str]:
+    """Describe every export in ``out_dir`` that regenerating would change or create."""
+    problems = []
+    with tempfile.TemporaryDirectory() as fresh_dir:
+        for fresh in export_all(notebooks, Path(fresh_dir)):
+            committed = out_dir / fresh.name
+            if not committed.exists():
+                problems.append(f"{committed}: missing")
+                continue
+            old, new = committed.read_text().splitlines(), fresh.read_text().splitlines()
+            if old != new:
+                diff = list(difflib.unified_diff(old, new, str(committed), "regenerated", n=1))
+                problems.append("\n".join(diff[:40]))
+    return problems
+
+
+def find_notebooks(paths: list[Path]) -> list[Path]:
+    """Notebooks named directly or found (non-recursively) in the given folders."""
+    found = []
+    for path in paths:
+        found.extend(sorted(path.glob("*.ipynb")) if path.is_dir() else [path])
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="notebooks or folders of notebooks")
+    parser.add_argument("--out", type=Path, default=Path("exports"))
+    parser.add_argument("--check", action="store_true", help="fail if the exports are stale")
+    args = parser.parse_args(argv)
+    notebooks = find_notebooks(args.paths)
+    if args.check:
+        problems = stale_exports(notebooks, args.out)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print("exports are stale: run `make exports`", file=sys.stderr)
+        return 1 if problems else 0
+    for path in export_all(notebooks, args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
