@@ -42,7 +42,9 @@ def _plain_output(output: Any) -> Any:
 
     tag = output.get("metadata", {}).get(OUTPUT_KEY, {})
     kind = tag.get("kind")
-    metadata = {key: value for key, value in output.get("metadata", {}).items() if key != OUTPUT_KEY}
+    metadata = {
+        key: value for key, value in output.get("metadata", {}).items() if key != OUTPUT_KEY
+    }
     if kind in ("stdout", "stderr"):
         return nbformat.v4.new_output("stream", name=kind, text=output["data"]["text/plain"] + "\n")
     if kind == "result":

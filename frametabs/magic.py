@@ -89,7 +89,9 @@ class TabRunner:
             if text:
                 publish_display_data({"text/plain": text.rstrip("\n")}, metadata=tag(stream))
         for output in captured.outputs:
-            publish_display_data(output.data, metadata={**(output.metadata or {}), **tag("display")})
+            publish_display_data(
+                output.data, metadata={**(output.metadata or {}), **tag("display")}
+            )
         if value is not None:
             data, metadata = self.shell.display_formatter.format(value)
             publish_display_data(data, metadata={**metadata, **tag("result")})

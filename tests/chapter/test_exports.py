@@ -126,8 +126,17 @@ def test_export_passes_strict_nbval_with_only_its_framework(framework, tmp_path)
     shutil.copy(EXPORTS / notebook.name, notebook)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     result = subprocess.run(
-        [python, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
-         "-q", notebook.name],
+        [
+            python,
+            "-m",
+            "pytest",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            notebook.name,
+        ],
         cwd=tmp_path,
         env=quiet_kernel_env(),
         capture_output=True,

@@ -21,7 +21,7 @@ CONSTRUCTORS = {
     ("tensorflow", "CenteredLayer"): (lambda cls: cls(), 5),
     ("tensorflow", "MyDense"): (lambda cls: cls(3), 5),
 }
-SEED_MYLINEAR_WITH_DATA = '''
+SEED_MYLINEAR_WITH_DATA = """
 class MyLinear(nn.Module):
     def __init__(self, in_units, units):
         super().__init__()
@@ -30,7 +30,7 @@ class MyLinear(nn.Module):
     def forward(self, X):
         linear = torch.matmul(X, self.weight.data) + self.bias.data
         return F.relu(linear)
-'''
+"""
 EPSILON = 1e-3
 TOLERANCE = 1e-2
 PROBES_PER_TENSOR = 4
@@ -193,7 +193,9 @@ def gradient_problems(adapter, layer, width, seed=0):
             index = np.unravel_index(flat, value.shape)
             estimate = finite_difference(adapter, layer, X, R, param, value, index)
             if not np.isclose(grad[index], estimate, rtol=TOLERANCE, atol=TOLERANCE):
-                problems.append(f"{name}{index}: autograd {grad[index]:.5f}, numeric {estimate:.5f}")
+                problems.append(
+                    f"{name}{index}: autograd {grad[index]:.5f}, numeric {estimate:.5f}"
+                )
     return problems
 
 
@@ -257,7 +259,11 @@ def test_the_seed_data_version_of_mylinear_is_caught(chapter_namespaces):
 def test_centered_network_output_has_mean_near_zero(chapter_namespaces, framework):
     """The cells showing ``Y.mean()`` skip output comparison; their claim is checked here."""
     Y = chapter_namespaces[framework]["Y"]
-    values = Y.asnumpy() if framework == "mxnet" else np.asarray(Y.detach() if framework == "pytorch" else Y)
+    values = (
+        Y.asnumpy()
+        if framework == "mxnet"
+        else np.asarray(Y.detach() if framework == "pytorch" else Y)
+    )
     assert values.shape == (4, 128)
     assert abs(float(values.mean())) < 1e-6
     assert float(np.abs(values).max()) > 1e-3, "the network output should not be trivially zero"
