@@ -1,0 +1,41 @@
+"""TensorFlow (Keras) reference solutions to the chapter's two exercises.
+
+Imports TensorFlow only. The contract is in ``solutions/reference.py`` (NumPy ground truth).
+"""
+
+import tensorflow as tf
+
+__all__ = ["FourierHalf", "TensorReduction"]
+
+
+class TensorReduction(tf.keras.layers.Layer):
+    """``Y[b, k] = sum_ij weight[i, j, k] * X[b, i] * X[b, j]``, no bias, no activation."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, X_shape):
+        in_units = X_shape[-1]
+        self.weight = self.add_weight(
+            name="weight",
+            shape=(in_units, in_units, self.units),
+            initializer=tf.random_normal_initializer(stddev=1.0),
+        )
+
+    def call(self, X):
+        in_units = self.weight.shape[0]
+        # Contract i with one matrix product, Z[b, j, k] = sum_i X[b, i] weight[i, j, k],
+        # then j: the (batch, in_units, in_units) outer product is never built.
+        Z = tf.reshape(X @ tf.reshape(self.weight, (in_units, -1)), (-1, in_units, self.units))
+        return tf.einsum("bj,bjk->bk", X, Z)
+
+
+class FourierHalf(tf.keras.layers.Layer):
+    """The first ``ceil(n / 2)`` DFT coefficients along the last axis, as a complex tensor."""
+
+    def call(self, X):
+        m = (X.shape[-1] + 1) // 2
+        # rfft transforms the last axis only: float32 gives complex64 and float64
+        # (a layer made with dtype="float64") complex128. It keeps n // 2 + 1 coefficients.
+        return tf.signal.rfft(X)[..., :m]
