@@ -1,0 +1,136 @@
+"""Assemble, execute and write the student and instructor copies of the exercise notebook."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from frametabs.exercise_notebook import statements
+from frametabs.exercise_notebook.examples import write_fourier_figure
+from frametabs.exercise_notebook.exercises import EXERCISES
+from frametabs.exercise_notebook.stubs import check_source, stub_source, tab_cell
+from frametabs.frameworks import FRAMEWORKS
+
+STUDENT_PATH = Path("chapters/exercises.ipynb")
+INSTRUCTOR_PATH = Path("instructor/exercises-solutions.ipynb")
+FIGURE_PATH = Path("chapters/images/exercise-fourier-half.png")
+ARTEFACTS: tuple[Path, ...] = (STUDENT_PATH, INSTRUCTOR_PATH, FIGURE_PATH)
+
+UPDATE_COMMAND = "python -m frametabs.exercise_notebook"
+CHECK_TAG = "check"
+SETUP_TAGS = ["remove-cell"]
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+INSTRUCTOR_NOTE = """\
+> **Cópia do instrutor** (fora do livro): as soluções de referência de `solutions/` no lugar
+> dos esboços, executadas, com todas as verificações passando. Não a distribua aos alunos.
+> Gerada por `{command}`; não a edite à mão."""
+
+SourceFunction = Callable[[str, str], str]
+
+
+def reference_source(class_name: str, framework: str) -> str:
+    """The reference solution's source for one exercise and framework, with its imports."""
+    from solutions.catalogue import reference_source as catalogue_source
+
+    return catalogue_source(class_name, framework)
+
+
+def _figure_link(notebook_path: Path) -> str:
+    return Path(os.path.relpath(FIGURE_PATH, notebook_path.parent)).as_posix()
+
+
+def _code_cell(cell_id: str, source: str, tags: list[str] | None = None) -> NotebookNode:
+    cell = new_code_cell(source, id=cell_id)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def _exercise_cells(notebook_path: Path, code: SourceFunction) -> list[NotebookNode]:
+    cells = []
+    for exercise in EXERCISES:
+        slug = exercise.slug
+        cells.append(new_markdown_cell(exercise.statement, id=f"{slug}-statement"))
+        example = exercise.example(_figure_link(notebook_path))
+        cells.append(new_markdown_cell(example, id=f"{slug}-example"))
+        intro = statements.code_intro(exercise.class_name)
+        cells.append(new_markdown_cell(intro, id=f"{slug}-code-intro"))
+        for framework in FRAMEWORKS:
+            source = tab_cell(framework, code(exercise.class_name, framework))
+            cells.append(_code_cell(f"{slug}-code-{framework}", source))
+        intro = statements.check_intro(exercise.class_name)
+        cells.append(new_markdown_cell(intro, id=f"{slug}-check-intro"))
+        for framework in FRAMEWORKS:
+            source = tab_cell(framework, check_source(exercise.class_name))
+            cells.append(_code_cell(f"{slug}-check-{framework}", source, [CHECK_TAG]))
+    return cells
+
+
+def build_notebook(instructor: bool = False, code: SourceFunction | None = None) -> NotebookNode:
+    """The unexecuted notebook: stubs for students, reference solutions for instructors.
+
+    ``code(class_name, framework)`` supplies the class cells' code; by default the stubs, or
+    :func:`reference_source` for the instructor copy.
+    """
+    if code is None:
+        code = reference_source if instructor else stub_source
+    path = INSTRUCTOR_PATH if instructor else STUDENT_PATH
+    title = statements.TITLE
+    if instructor:
+        title = title.replace("\n", " (soluções)\n", 1)
+        title += "\n\n" + INSTRUCTOR_NOTE.format(command=UPDATE_COMMAND)
+    notebook = new_notebook(
+        metadata={
+            "kernelspec": dict(KERNELSPEC),
+            "frametabs": {"generated_by": UPDATE_COMMAND},
+        }
+    )
+    notebook.cells = [
+        new_markdown_cell(title, id="title"),
+        new_markdown_cell(statements.HOW_TO_WORK, id="how-to-work"),
+        _code_cell("setup", "%load_ext frametabs", SETUP_TAGS),
+        *_exercise_cells(path, code),
+    ]
+    return notebook
+
+
+def execute_notebook(notebook: NotebookNode, cwd: Path, timeout: int = 600) -> NotebookNode:
+    """Run every cell in a fresh ``python3`` kernel of this environment, in place.
+
+    The kernel gets the quiet environment of :mod:`frametabs.kernel_env` and no timing is
+    recorded, so the stored outputs depend only on the code and the pinned environment.
+    """
+    from nbclient import NotebookClient
+
+    from frametabs.kernel_env import quiet_kernel_env
+
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name=KERNELSPEC["name"],
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    client.execute(env=quiet_kernel_env())
+    return notebook
+
+
+def generate(out_root: Path, repo_root: Path, instructor_code: SourceFunction | None = None):
+    """Write the three artefacts under ``out_root``, executing in ``repo_root``'s folders."""
+    for instructor, path in ((False, STUDENT_PATH), (True, INSTRUCTOR_PATH)):
+        code = instructor_code if instructor else None
+        notebook = build_notebook(instructor=instructor, code=code)
+        cwd = repo_root / path.parent
+        cwd.mkdir(parents=True, exist_ok=True)
+        execute_notebook(notebook, cwd=cwd)
+        target = out_root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.validate(notebook)
+        nbformat.write(notebook, target)
+    write_fourier_figure(out_root / FIGURE_PATH)
