@@ -9,10 +9,22 @@ LEAN_PACKAGES_mxnet := mxnet
 LEAN_PACKAGES_pytorch := torch
 LEAN_PACKAGES_tensorflow := tensorflow-cpu
 LEAN_COMMON := numpy ipykernel nbval pytest
+# MathJax is served from the book itself (no CDN): fetched once from the npm registry.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _vendor/mathjax/tex-chtml.js
+MATHJAX_PARTS := tex-chtml.js output/chtml/fonts input/tex/extensions ui
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: book serve test lint exports lean-envs chromium clean
+
+$(MATHJAX):
+	rm -rf _vendor/mathjax && mkdir -p _vendor/mathjax
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null) && \
+		tar -xzf $$tmp/mathjax-$(MATHJAX_VERSION).tgz -C $$tmp && \
+		for part in $(MATHJAX_PARTS); do mkdir -p _vendor/mathjax/$$(dirname $$part) && \
+			cp -r $$tmp/package/es5/$$part _vendor/mathjax/$$part; done && \
+		cp $$tmp/package/LICENSE _vendor/mathjax/LICENSE && rm -rf $$tmp
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +42,7 @@ $(LEAN_ROOT)/%/.installed: requirements.txt
 
 lean-envs: $(foreach fw,$(LEAN_FRAMEWORKS),$(LEAN_ROOT)/$(fw)/.installed)
 
-book: $(VENV)/.installed
+book: $(VENV)/.installed $(MATHJAX)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 	@echo "The book is in _build/html/index.html (make serve shows it on http://$(HOST):$(PORT)/)"
 
@@ -42,7 +54,7 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
 		else echo "Install Debian's chromium for the browser test (apt-get install chromium)"; fi; }
 
-test: $(VENV)/.installed lean-envs chromium
+test: $(VENV)/.installed $(MATHJAX) lean-envs chromium
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

@@ -1,0 +1,154 @@
+"""The real book, built once: language, tab groups, outputs, downloads, launch buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import nbformat
+import pytest
+import yaml
+
+from frametabs.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS, LABELS
+from frametabs.groups import consecutive_runs
+from frametabs.split import Origin, has_framework_cells, split_notebook
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+ENGLISH_THEME_STRINGS = (
+    "Color mode",
+    "Toggle primary sidebar",
+    "Toggle secondary sidebar",
+    "Search this book",
+    "Skip to main content",
+    "Back to top",
+    "System Settings",
+    "On this page",
+)
+
+
+def book_docnames() -> list[str]:
+    """Every document of the table of contents."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"], *(entry["file"] for entry in toc.get("chapters", []))]
+
+
+def framework_notebooks() -> list[str]:
+    """Documents built from a notebook that has ``%%tab`` cells."""
+    return [
+        name
+        for name in book_docnames()
+        if (ROOT / f"{name}.ipynb").is_file()
+        and has_framework_cells(nbformat.read(ROOT / f"{name}.ipynb", as_version=4))
+    ]
+
+
+def expected_groups(docname: str) -> list[dict[str, list]]:
+    """Per tab group of the notebook, each framework's split cells, as the page shows them."""
+
+    def visible(cell) -> bool:
+        tags = cell.metadata.get("tags", [])
+        return bool(cell.source.strip()) and "remove-cell" not in tags
+
+    nb = split_notebook(nbformat.read(ROOT / f"{docname}.ipynb", as_version=4))
+
+    def framework_of(cell):
+        origin = Origin.from_metadata(cell.metadata)
+        return origin.framework if origin else None
+
+    cells = [cell for cell in nb.cells if visible(cell)]
+    return [group.tabs() for group in consecutive_runs(cells, framework_of)]
+
+
+NOTEBOOKS = framework_notebooks()
+
+
+def test_the_book_has_framework_notebooks():
+    assert "chapters/custom-layers" in NOTEBOOKS
+
+
+@pytest.mark.parametrize("docname", book_docnames())
+def test_pages_are_in_brazilian_portuguese(book_page, docname):
+    page = book_page(docname)
+    assert page.html["lang"] == "pt-BR"
+    text = str(page)
+    assert [s for s in ENGLISH_THEME_STRINGS if s in text] == []
+    search = page.select_one("input[name=q]")
+    assert (
+        search["placeholder"] == CONFIG["sphinx"]["config"]["html_theme_options"]["search_bar_text"]
+    )
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_every_group_has_three_tabs_in_order_pytorch_first_shown(book_page, html, docname):
+    groups = html.tab_groups(book_page(docname))
+    assert len(groups) == len(expected_groups(docname)) > 0
+    for group in groups:
+        tabs = html.tabs_of(group)
+        assert [(sync, label) for sync, label, *_ in tabs] == [
+            (fw, LABELS[fw]) for fw in FRAMEWORKS
+        ]
+        assert [sync for sync, _, _, checked in tabs if checked] == [DEFAULT_FRAMEWORK]
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_each_tab_shows_its_own_code_and_outputs(book_page, html, docname):
+    groups = html.tab_groups(book_page(docname))
+    expected = expected_groups(docname)
+    shown_outputs = {fw: 0 for fw in FRAMEWORKS}
+    for group, cells_by_fw in zip(groups, expected, strict=True):
+        for sync, _, content, _ in html.tabs_of(group):
+            cells = cells_by_fw[sync]
+            codes = [code.strip() for code in html.code_texts(content)]
+            assert codes == [cell.source.strip() for cell in cells]
+            with_outputs = sum(1 for cell in cells if cell.get("outputs"))
+            assert len(content.select("div.cell_output")) == with_outputs
+            shown_outputs[sync] += with_outputs
+    if docname == "chapters/custom-layers":
+        assert all(shown_outputs.values()), shown_outputs
+
+
+@pytest.mark.parametrize("docname", book_docnames())
+def test_no_marker_is_visible(book_page, docname):
+    page = book_page(docname)
+    for code in page.select("div.cell_input pre, div.highlight pre"):
+        assert not code.get_text().lstrip().startswith("%%tab"), code.get_text()[:80]
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_download_box_offers_each_framework_export(built_book, book_page, docname):
+    box = book_page(docname).select_one("div.frametabs-downloads")
+    links = box.select("a.reference.download")
+    assert [link.get_text() for link in links] == [LABELS[fw] for fw in FRAMEWORKS]
+    stem = PurePosixPath(docname).name
+    exports = ROOT / CONFIG["sphinx"]["config"]["frametabs_exports_dir"]
+    for fw, link in zip(FRAMEWORKS, links, strict=True):
+        target = (built_book / PurePosixPath(docname).parent / link["href"]).resolve()
+        assert target.name == f"{stem}.{fw}.ipynb"
+        assert target.read_bytes() == (exports / target.name).read_bytes()
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_download_button_offers_the_notebook(built_book, book_page, docname):
+    link = book_page(docname).select_one("a.btn-download-source-button")
+    assert link.get_text(strip=True) == ".ipynb"
+    target = (built_book / PurePosixPath(docname).parent / link["href"]).resolve()
+    assert target.read_bytes() == (ROOT / f"{docname}.ipynb").read_bytes()
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_launch_buttons_link_to_this_notebook(book_page, docname):
+    page = book_page(docname)
+    launch = CONFIG["launch_buttons"]
+    repo = CONFIG["repository"]["url"].removeprefix("https://github.com/").strip("/")
+    branch = CONFIG["repository"]["branch"]
+    notebook = f"{docname}.ipynb"
+    for service in ("colab_url", "binderhub_url"):
+        base = launch[service].rstrip("/")
+        links = [a["href"] for a in page.find_all("a", href=True) if a["href"].startswith(base)]
+        assert len(links) == 1, (service, links)
+        (href,) = links
+        assert repo in href
+        assert branch in href
+        assert href.endswith(notebook)
