@@ -19,9 +19,10 @@ class TensorReduction(nn.Module):
     def forward(self, X):
         in_units, _, units = self.weight.shape
         # Contract i with one matrix product, Z[b, j, k] = sum_i X[b, i] weight[i, j, k],
-        # then j: the (batch, in_units, in_units) outer product is never built.
+        # then j with a batched product of each row X[b] with Z[b]: the
+        # (batch, in_units, in_units) outer product is never built.
         Z = (X @ self.weight.reshape(in_units, in_units * units)).reshape(-1, in_units, units)
-        return torch.einsum("bj,bjk->bk", X, Z)
+        return torch.bmm(X.unsqueeze(1), Z).squeeze(1)
 
 
 class FourierHalf(nn.Module):
