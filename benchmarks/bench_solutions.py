@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")  # MXNet must load before TensorFlow
-IMPORT_NAMES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
+from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES
+
 BATCH, IN_UNITS, UNITS = 256, 64, 32
 SIGNAL = (256, 1024)
 

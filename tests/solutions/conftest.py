@@ -13,11 +13,11 @@ import importlib.util
 
 import pytest
 
+from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES
+
 for _module in ("mxnet", "torch", "tensorflow"):
     if importlib.util.find_spec(_module) is not None:
         importlib.import_module(_module)
-
-IMPORT_NAMES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
 
 
 def framework_driver(framework: str):
@@ -28,7 +28,7 @@ def framework_driver(framework: str):
     return DRIVERS[framework]()
 
 
-@pytest.fixture(scope="session", params=["mxnet", "pytorch", "tensorflow"])
+@pytest.fixture(scope="session", params=FRAMEWORKS)
 def driver(request):
     """Each framework's driver in turn."""
     return framework_driver(request.param)

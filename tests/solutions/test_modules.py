@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import solutions
+from frametabs.frameworks import IMPORT_NAMES as FRAMEWORK_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAMEWORK_MODULES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
 HEAVY = ("mxnet", "tensorflow", "torch", "matplotlib")
 
 
