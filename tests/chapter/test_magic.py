@@ -97,3 +97,22 @@ def test_error_in_one_framework_still_raises_after_its_outputs(shell):
     make_runner(shell)
     result = shell.run_cell("%%tab mxnet, pytorch\nraise ValueError('quebrou')")
     assert isinstance(result.error_in_exec, ValueError)
+
+
+def test_tensorflow_cell_before_mxnet_cell_does_not_crash(tmp_path):
+    """libmxnet segfaults when loaded after TensorFlow; the extension loads MXNet first."""
+    import subprocess
+    import sys
+
+    script = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "shell.run_line_magic('load_ext', 'frametabs')\n"
+        "assert shell.run_cell('%%tab tensorflow\\nimport tensorflow as tf').success\n"
+        "assert shell.run_cell('%%tab mxnet\\nfrom mxnet import np\\nprint(np.ones(2))').success\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[1. 1.]" in result.stdout
