@@ -1,0 +1,445 @@
+"""One graded batch mixing good, wrong, broken and hostile notebooks (threat model).
+
+Every bad input gets a clear message and zero for what it affects; every attack earns
+nothing and changes nothing; the good submissions in the same batch keep full marks.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from solutions import catalogue
+
+pytestmark = pytest.mark.slow
+
+SEED = 7
+MARKER = f"grading-test-marker-{uuid.uuid4().hex}"
+CANARY = f"canary-{uuid.uuid4().hex}"
+
+
+def _ref(exercise: str, framework: str = "pytorch") -> str:
+    return f"%%tab {framework}\n" + catalogue.reference_source(exercise, framework)
+
+
+def _wrong(exercise: str, name: str) -> str:
+    impl = next(
+        i
+        for i in catalogue.WRONG
+        if (i.exercise, i.name, i.framework) == (exercise, name, "pytorch")
+    )
+    return "%%tab pytorch\n" + impl.source
+
+
+def _fourier(forward: str, imports: str = "") -> str:
+    body = "\n".join("        " + line for line in forward.strip().splitlines())
+    return (
+        f"%%tab pytorch\nimport torch\nfrom torch import nn\n{imports}\n"
+        f"class FourierHalf(nn.Module):\n    def forward(self, X):\n{body}\n"
+    )
+
+
+STUB = """%%tab pytorch
+from torch import nn
+class TensorReduction(nn.Module):
+    def __init__(self, in_units, units):
+        super().__init__()
+    def forward(self, X):
+        raise NotImplementedError
+class FourierHalf(nn.Module):
+    def forward(self, X):
+        raise NotImplementedError
+"""
+
+
+def _repo_hashes(repo: Path) -> dict[str, str]:
+    """Hashes of the project files a submission would most like to change.
+
+    The grader's own files (``grading/``, its tests) and the reference solution. Other
+    project files are left out only because other work may edit them while this suite
+    runs; the sandbox hides and protects the whole project the same way.
+    """
+    paths = [*(repo / "grading").rglob("*.py"), *(repo / "tests" / "grading").rglob("*.py")]
+    paths.append(repo / "solutions" / "reference.py")
+    return {str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def _notebooks(folder: Path, helpers, port: int, out: Path) -> dict[str, Path]:
+    write, tab, repo = helpers.write_notebook, helpers.tab, helpers.repo
+    good = [_ref("TensorReduction"), _ref("FourierHalf")]
+    cells = {
+        "bom": good,
+        "bom_tres_frameworks": [
+            _ref(e, f) for f in ("mxnet", "pytorch", "tensorflow") for e in catalogue.EXERCISES
+        ],
+        "errado_fh": [_ref("TensorReduction"), _wrong("FourierHalf", "n_half_plus_one")],
+        "sintaxe": [_ref("TensorReduction"), tab("pytorch", "def oops(:\n    pass")],
+        "importacao": [tab("pytorch", "import modulo_que_nao_existe"), _ref("TensorReduction")],
+        "laco_topo": [tab("pytorch", "while True:\n    pass"), *good],
+        "laco_forward": [
+            _ref("TensorReduction"),
+            _fourier(
+                "while True:\n    try:\n        pass\n    except BaseException:\n        pass"
+            ),
+        ],
+        "memoria": [tab("pytorch", "x = bytearray(40 * 2**30)"), _ref("TensorReduction")],
+        "fork_bomb": [
+            tab(
+                "pytorch",
+                "import os, time\nwhile True:\n    try:\n        pid = os.fork()\n"
+                "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(300)\n"
+                "        os._exit(0)",
+            ),
+            _ref("TensorReduction"),
+        ],
+        "segfault": [_ref("TensorReduction"), _fourier("ctypes.string_at(0)", "import ctypes")],
+        "os_exit": [tab("pytorch", "import os\nos._exit(0)"), *good],
+        "sys_exit": [tab("pytorch", "import sys\nsys.exit(0)"), *good],
+        "ctrl_c": [_ref("TensorReduction"), _fourier("raise KeyboardInterrupt")],
+        "gigabytes": [
+            tab(
+                "pytorch",
+                "import os\nblock = b'x' * 2**20\nfor _ in range(1024):\n    os.write(1, block)",
+            ),
+            *good,
+        ],
+        "nan_numpy": [
+            tab(
+                "pytorch",
+                "import torch\nfrom torch import nn\n"
+                "class TensorReduction(nn.Module):\n    def __init__(self, i, u):\n"
+                "        super().__init__()\n"
+                "        self.weight = nn.Parameter(torch.randn(i, i, u))\n"
+                "    def forward(self, X):\n"
+                "        Y = torch.einsum('ijk,bi,bj->bk', self.weight, X, X)\n"
+                "        return Y.detach().numpy()",
+            ),
+            _fourier("return torch.fft.fft(X)[..., : (X.shape[-1] + 1) // 2] * float('nan')"),
+        ],
+        "avisos": [
+            tab(
+                "pytorch",
+                "import sys, warnings\nwarnings.warn('cuidado')\nprint('aviso', file=sys.stderr)",
+            ),
+            *good,
+        ],
+        "trapaca_patch": [
+            tab(
+                "pytorch",
+                "import builtins, sys, numpy, torch\n"
+                "numpy.allclose = lambda *a, **k: True\nnumpy.isclose = lambda *a, **k: True\n"
+                "torch.allclose = lambda *a, **k: True\ntorch.Tensor.__eq__ = lambda *a: True\n"
+                "sys.excepthook = lambda *a: None\nbuiltins.AssertionError = Exception",
+            ),
+            _wrong("TensorReduction", "activation_added"),
+            _wrong("FourierHalf", "normalised"),
+        ],
+        "sempre_igual": [
+            tab(
+                "pytorch",
+                "import torch\nfrom torch import nn\n"
+                "class Always:\n    def __eq__(self, other):\n        return True\n"
+                "    def __array__(self, dtype=None):\n        return self\n"
+                "class Liar(torch.Tensor):\n    def __eq__(self, other):\n        return True\n"
+                "class TensorReduction(nn.Module):\n    def __init__(self, i, u):\n"
+                "        super().__init__()\n"
+                "        self.weight = nn.Parameter(torch.randn(i, i, u))\n"
+                "        self.u = u\n    def forward(self, X):\n"
+                "        return torch.zeros(X.shape[0], self.u).as_subclass(Liar)\n"
+                "class FourierHalf(nn.Module):\n    def forward(self, X):\n        return Always()",
+            )
+        ],
+        "espiao": [
+            tab("pytorch", "import solutions"),
+            tab("pytorch", f"open({str(repo / 'solutions' / 'reference.py')!r}).read()"),
+            tab("pytorch", f"open({str(repo / 'grading' / 'checks.py')!r}, 'a').write('x')"),
+            tab("pytorch", f"import os\nos.listdir({str(out)!r})"),
+            tab(
+                "pytorch",
+                "import gc\nfound = [o for o in gc.get_objects() if 'reference' in repr(type(o))]",
+            ),
+            STUB,
+        ],
+        "resultado_falso": [
+            tab(
+                "pytorch",
+                "import json\nfake = {'score': 100, 'tests': []}\nprint(json.dumps(fake))\n"
+                "open('results.json', 'w').write(json.dumps(fake))\n"
+                f"open({str(out / 'resultado_falso' / 'results.json')!r}, 'w').write('{{}}')",
+            ),
+            STUB,
+        ],
+        "processo_fundo": [
+            tab(
+                "pytorch",
+                "import os, subprocess\n"
+                f"subprocess.Popen(['setsid', 'sh', '-c', 'sleep 120; echo {MARKER}'])\n"
+                f"os.system('setsid sh -c \"sleep 121; echo {MARKER}\" >/dev/null 2>&1 &')",
+            ),
+            *good,
+        ],
+        "rede": [
+            tab(
+                "pytorch",
+                "import socket\n"
+                f"socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'oi')",
+            ),
+            tab("pytorch", "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)"),
+            *good,
+        ],
+        "segredos": [
+            tab(
+                "pytorch",
+                "import os\nraise RuntimeError(repr(dict(os.environ)) + "
+                "open('/proc/self/cmdline').read())",
+            ),
+            *good,
+        ],
+    }
+    paths = {name: write(folder / f"{name}.ipynb", source) for name, source in cells.items()}
+    raw = {
+        "nao_json": b"isto nao e um notebook",
+        "truncado": paths["bom"].read_bytes()[:300],
+        "vazio": b"",
+        "sem_codigo": json.dumps({"cells": [{"cell_type": "markdown", "source": "oi"}]}).encode(),
+    }
+    for name, content in raw.items():
+        paths[name] = folder / f"{name}.ipynb"
+        paths[name].write_bytes(content)
+    paths["enorme"] = folder / "enorme.ipynb"
+    with paths["enorme"].open("wb") as handle:
+        handle.truncate(100 * 2**20)
+    helpers.write_notebook(
+        paths.setdefault("saidas_guardadas", folder / "saidas_guardadas.ipynb"),
+        [STUB],
+        outputs=[{"output_type": "stream", "name": "stdout", "text": "TensorReduction: 10/10"}],
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, helpers):
+    folder = tmp_path_factory.mktemp("entregas")
+    out = tmp_path_factory.mktemp("notas")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    paths = _notebooks(folder, helpers, listener.getsockname()[1], out)
+    before = _repo_hashes(helpers.repo)
+    done = helpers.run_cli(
+        [
+            str(folder),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--seed",
+            str(SEED),
+            "--timeout",
+            "120",
+            "--check-timeout",
+            "4",
+            "--cell-timeout",
+            "4",
+        ],
+        env={"GRADER_TEST_CANARY": CANARY},
+    )
+    try:
+        connection = listener.accept()
+    except BlockingIOError:
+        connection = None
+    listener.close()
+    after = _repo_hashes(helpers.repo)
+    results = {name: helpers.read_results(out, name) for name in paths}
+    feedback = {name: (out / name / "feedback.md").read_text(encoding="utf-8") for name in paths}
+    with (out / "gradebook.csv").open(encoding="utf-8") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    return {
+        "done": done,
+        "results": results,
+        "feedback": feedback,
+        "rows": rows,
+        "paths": paths,
+        "connection": connection,
+        "before": before,
+        "after": after,
+    }
+
+
+def _scores(batch, helpers, name):
+    return helpers.exercise_scores(batch["results"][name])
+
+
+def test_the_batch_completes_with_exit_code_zero_and_a_full_gradebook(batch):
+    done = batch["done"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "submissões corrigidas" in done.stdout
+    assert set(batch["rows"]) == set(batch["paths"])
+    for name, row in batch["rows"].items():
+        assert row["seed"] == str(SEED)
+        assert float(row["total"]) == batch["results"][name]["score"]
+        assert batch["results"][name]["extra_data"]["seed"] == SEED
+
+
+def test_good_submissions_keep_full_marks(batch):
+    for name in (
+        "bom",
+        "bom_tres_frameworks",
+        "sys_exit",
+        "avisos",
+        "laco_topo",
+        "gigabytes",
+        "processo_fundo",
+        "rede",
+        "segredos",
+    ):
+        assert batch["results"][name]["score"] == 20.0, (name, batch["feedback"][name])
+    three = batch["feedback"]["bom_tres_frameworks"]
+    for label in ("MXNet", "PyTorch", "TensorFlow"):
+        assert three.count(f"· {label}: 10/10 pontos") == 2
+
+
+def test_a_wrong_answer_loses_points_only_on_its_exercise(batch, helpers):
+    scores = _scores(batch, helpers, "errado_fh")
+    assert scores["TensorReduction"] == 10.0 and scores["FourierHalf"] < 10.0
+    assert "m = ceil(n/2)" in batch["feedback"]["errado_fh"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("nao_json", "JSON válido"),
+        ("truncado", "JSON válido"),
+        ("vazio", "vazio"),
+        ("enorme", "grande demais"),
+        ("sem_codigo", "células de código"),
+    ],
+)
+def test_invalid_files_get_zero_and_a_clear_message(batch, name, message):
+    assert batch["results"][name]["score"] == 0.0
+    assert batch["rows"][name]["status"] == "invalid notebook"
+    assert message in batch["results"][name]["output"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("sintaxe", "SyntaxError"),
+        ("importacao", "ModuleNotFoundError"),
+        ("memoria", "MemoryError"),
+    ],
+)
+def test_a_broken_cell_is_reported_and_the_other_cells_still_count(batch, helpers, name, message):
+    scores = _scores(batch, helpers, name)
+    assert scores["TensorReduction"] == 10.0
+    assert scores["FourierHalf"] == 0.0
+    assert message in batch["feedback"][name]
+
+
+def test_an_infinite_loop_in_forward_times_out_that_class_only(batch, helpers):
+    scores = _scores(batch, helpers, "laco_forward")
+    assert scores == {"TensorReduction": 10.0, "FourierHalf": 0.0}
+    assert batch["rows"]["laco_forward"]["status"] == "timeout"
+    assert "tempo esgotado" in batch["feedback"]["laco_forward"]
+
+
+def test_a_segfault_in_forward_costs_that_class_only(batch, helpers):
+    scores = _scores(batch, helpers, "segfault")
+    assert scores == {"TensorReduction": 10.0, "FourierHalf": 0.0}
+    assert batch["rows"]["segfault"]["status"] == "crashed"
+    assert "sinal 11" in batch["feedback"]["segfault"]
+
+
+def test_a_fork_bomb_is_contained(batch, helpers):
+    assert _scores(batch, helpers, "fork_bomb")["TensorReduction"] == 10.0
+
+
+def test_exiting_the_process_during_the_cells_scores_zero_with_a_message(batch):
+    assert batch["results"]["os_exit"]["score"] == 0.0
+    assert batch["rows"]["os_exit"]["status"] == "crashed"
+    assert "código de saída 0" in batch["feedback"]["os_exit"]
+
+
+def test_keyboard_interrupt_in_forward_is_just_a_failure(batch, helpers):
+    scores = _scores(batch, helpers, "ctrl_c")
+    assert scores == {"TensorReduction": 10.0, "FourierHalf": 0.0}
+    assert "KeyboardInterrupt" in batch["feedback"]["ctrl_c"]
+
+
+def test_gigabytes_of_output_are_capped(batch):
+    assert len(batch["feedback"]["gigabytes"]) < 100_000
+    assert (batch["paths"]["gigabytes"].parent).exists()
+
+
+def test_nan_and_numpy_outputs_fail_with_hints(batch, helpers):
+    text = batch["feedback"]["nan_numpy"]
+    scores = helpers.exercise_scores(batch["results"]["nan_numpy"])
+    assert scores["TensorReduction"] <= 6.0  # the values are right, shape and gradients not
+    assert scores["FourierHalf"] <= 1.5  # only the shape is right
+    assert "NaN ou Inf" in text and "deve ser um torch.Tensor" in text
+
+
+def test_stored_outputs_are_ignored(batch):
+    assert batch["results"]["saidas_guardadas"]["score"] == 0.0
+    assert "ainda não implementado" in batch["feedback"]["saidas_guardadas"]
+
+
+def test_patching_comparisons_in_the_child_earns_nothing(batch, helpers):
+    scores = _scores(batch, helpers, "trapaca_patch")
+    assert scores["TensorReduction"] < 10.0 and scores["FourierHalf"] < 10.0
+
+
+def test_always_equal_objects_and_lying_subclasses_earn_nothing(batch, helpers):
+    scores = _scores(batch, helpers, "sempre_igual")
+    assert scores["FourierHalf"] == 0.0
+    assert scores["TensorReduction"] <= 2.0  # shape and registered weight only
+
+
+def test_the_project_and_other_results_are_out_of_reach(batch):
+    text = batch["feedback"]["espiao"]
+    assert "ModuleNotFoundError" in text
+    # the reference, grading/checks.py (hidden, or not writable) and the results folder
+    assert text.count("FileNotFoundError") + text.count("PermissionError") >= 3
+    assert batch["results"]["espiao"]["score"] == 0.0
+    assert batch["before"] == batch["after"]
+
+
+def test_fake_results_are_never_read(batch):
+    assert batch["results"]["resultado_falso"]["score"] == 0.0
+    assert batch["results"]["resultado_falso"]["tests"]
+
+
+def test_no_process_survives_the_batch(batch):
+    survivors = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if MARKER.encode() in cmdline and int(entry.name) != os.getpid():
+                survivors.append(cmdline)
+    assert survivors == []
+
+
+def test_the_network_is_closed(batch):
+    assert batch["connection"] is None
+    assert (
+        batch["feedback"]["rede"].count("levantou OSError")
+        + batch["feedback"]["rede"].count("Error")
+        >= 2
+    )
+
+
+def test_the_child_sees_no_secret_from_the_grader_environment(batch):
+    text = batch["feedback"]["segredos"]
+    assert "RuntimeError" in text and "HOME" in text
+    assert CANARY not in text
