@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -60,14 +61,12 @@ class FourierHalf(nn.Module):
 
 
 def _repo_hashes(repo: Path) -> dict[str, str]:
-    """Hashes of the project files a submission would most like to change.
-
-    The grader's own files (``grading/``, its tests) and the reference solution. Other
-    project files are left out only because other work may edit them while this suite
-    runs; the sandbox hides and protects the whole project the same way.
-    """
-    paths = [*(repo / "grading").rglob("*.py"), *(repo / "tests" / "grading").rglob("*.py")]
-    paths.append(repo / "solutions" / "reference.py")
+    """Hashes of every file git tracks in the project (a submission must change none)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True
+    ).stdout.decode()
+    paths = [repo / name for name in listed.split("\0") if name and (repo / name).is_file()]
+    assert len(paths) > 50, "git ls-files found too few project files"
     return {str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
