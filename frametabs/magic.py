@@ -10,6 +10,8 @@ framework and tags every output with ``metadata["frametabs"]["framework"]``.
 from __future__ import annotations
 
 import ast
+import itertools
+import linecache
 from typing import Any
 
 from frametabs.frameworks import LABELS, available_frameworks, parse_spec
@@ -26,6 +28,13 @@ def _split_trailing_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expres
     return tree, None
 
 
+def _ends_with_semicolon(code: str) -> bool:
+    """Whether the cell's last token is ``;`` (IPython then shows no value)."""
+    from IPython.core.displayhook import DisplayHook
+
+    return DisplayHook.semicolon_at_end_of_expression(code)
+
+
 class TabRunner:
     """Runs framework cells, each framework in a namespace of its own."""
 
@@ -33,6 +42,7 @@ class TabRunner:
         self.shell = shell
         self.enabled = available_frameworks() if enabled is None else enabled
         self.namespaces: dict[str, dict[str, Any]] = {}
+        self._cell_numbers = itertools.count(1)
 
     def namespace(self, framework: str) -> dict[str, Any]:
         """The framework's namespace, created on first use."""
@@ -44,20 +54,32 @@ class TabRunner:
             }
         return self.namespaces[framework]
 
+    def _register_source(self, framework: str, code: str) -> str:
+        """A unique file name for ``code``, with its lines in linecache for tracebacks."""
+        filename = f"<%%tab {framework} #{next(self._cell_numbers)}>"
+        linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+        return filename
+
     def execute(self, framework: str, code: str) -> Any:
-        """Run ``code`` in the framework's namespace; return its trailing expression."""
+        """Run ``code`` in the framework's namespace; return its trailing expression.
+
+        As in a plain cell, a trailing ``;`` hides the value, and a traceback shows the
+        failing line of the cell.
+        """
+        __tracebackhide__ = True
         if self.shell is not None:
             code = self.shell.transform_cell(code)
-        filename = f"<%%tab {framework}>"
+        filename = self._register_source(framework, code)
         tree, expression = _split_trailing_expression(ast.parse(code, filename=filename))
         namespace = self.namespace(framework)
         exec(compile(tree, filename, "exec"), namespace)
-        if expression is None:
+        if expression is None or _ends_with_semicolon(code):
             return None
         return eval(compile(expression, filename, "eval"), namespace)
 
     def run_cell(self, line: str, cell: str) -> Any:
         """Run one ``%%tab`` cell; the magic's entry point."""
+        __tracebackhide__ = True
         targets = parse_spec(line)
         skipped = [name for name in targets if name not in self.enabled]
         if skipped:
@@ -72,6 +94,7 @@ class TabRunner:
 
     def _run_tagged(self, framework: str, cell: str) -> None:
         """Run a multi-framework cell for one framework, tagging each output."""
+        __tracebackhide__ = True
         from IPython.display import publish_display_data
         from IPython.utils.capture import capture_output
 

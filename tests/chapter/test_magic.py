@@ -116,3 +116,18 @@ def test_tensorflow_cell_before_mxnet_cell_does_not_crash(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[1. 1.]" in result.stdout
+
+
+def test_trailing_semicolon_hides_the_value(shell):
+    make_runner(shell)
+    assert shell.run_cell("%%tab pytorch\nx = [1, 2]\nx;").result is None
+    assert shell.run_cell("%%tab pytorch\nx  # comentário").result == [1, 2]
+
+
+def test_traceback_shows_the_failing_line_of_the_cell(shell):
+    make_runner(shell)
+    with capture_output() as captured:
+        shell.run_cell("%%tab pytorch\nvalor = 1\nresultado = valor / 0")
+    assert "ZeroDivisionError" in captured.stdout
+    assert "resultado = valor / 0" in captured.stdout
+    assert "Could not get source" not in captured.stdout
