@@ -15,6 +15,7 @@ from frametabs.exercise_notebook.examples import write_fourier_figure
 from frametabs.exercise_notebook.exercises import EXERCISES
 from frametabs.exercise_notebook.stubs import check_source, stub_source, tab_cell
 from frametabs.frameworks import FRAMEWORKS
+from frametabs.setup_cell import SETUP_SOURCE
 
 STUDENT_PATH = Path("chapters/exercises.ipynb")
 INSTRUCTOR_PATH = Path("instructor/exercises-solutions.ipynb")
@@ -94,7 +95,7 @@ def build_notebook(instructor: bool = False, code: SourceFunction | None = None)
     notebook.cells = [
         new_markdown_cell(title, id="title"),
         new_markdown_cell(statements.HOW_TO_WORK, id="how-to-work"),
-        _code_cell("setup", "%load_ext frametabs", SETUP_TAGS),
+        _code_cell("setup", SETUP_SOURCE, SETUP_TAGS),
         *_exercise_cells(path, code),
     ]
     return notebook

@@ -87,7 +87,7 @@ def test_class_cells_define_their_exercise_class(notebook):
 def test_setup_cell_loads_the_magic_and_is_hidden(notebook):
     setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert setup.id == "setup"
-    assert setup.source.splitlines()[0] == "%load_ext frametabs"
+    assert setup.source.splitlines()[-1] == "%load_ext frametabs"
     assert {"remove-cell", "remove-input"} & set(setup.metadata.get("tags", []))
 
 
