@@ -19,6 +19,7 @@ from typing import Any
 
 from frametabs.frameworks import FRAMEWORKS, parse_marker
 from frametabs.magic import OUTPUT_KEY
+from frametabs.split import Origin, first_code_line, framework_outputs, has_framework_cells
 
 EXTENSION_LINES = ("%load_ext frametabs", "%reload_ext frametabs")
 
@@ -26,46 +27,6 @@ EXTENSION_LINES = ("%load_ext frametabs", "%reload_ext frametabs")
 def export_path(notebook: Path, framework: str, out_dir: Path) -> Path:
     """Where the export of ``notebook`` for ``framework`` lives."""
     return out_dir / f"{notebook.stem}.{framework}.ipynb"
-
-
-def has_framework_cells(notebook: Any) -> bool:
-    """Whether any code cell of ``notebook`` starts with a ``%%tab`` marker."""
-    return any(
-        cell.cell_type == "code" and parse_marker(cell.source) is not None
-        for cell in notebook.cells
-    )
-
-
-def _plain_output(output: Any) -> Any:
-    """Turn an output tagged by a multi-framework cell back into its plain form."""
-    import nbformat
-
-    tag = output.get("metadata", {}).get(OUTPUT_KEY, {})
-    kind = tag.get("kind")
-    metadata = {
-        key: value for key, value in output.get("metadata", {}).items() if key != OUTPUT_KEY
-    }
-    if kind in ("stdout", "stderr"):
-        return nbformat.v4.new_output("stream", name=kind, text=output["data"]["text/plain"] + "\n")
-    if kind == "result":
-        return nbformat.v4.new_output(
-            "execute_result", data=output["data"], metadata=metadata, execution_count=None
-        )
-    return nbformat.v4.new_output("display_data", data=output["data"], metadata=metadata)
-
-
-def outputs_for(cell: Any, framework: str, shared: bool) -> list[Any]:
-    """The outputs of ``cell`` that belong to ``framework``."""
-    if not shared:
-        return copy.deepcopy(cell.get("outputs", []))
-    outputs = []
-    for output in cell.get("outputs", []):
-        tag = output.get("metadata", {}).get(OUTPUT_KEY)
-        if tag and tag.get("framework") == framework:
-            outputs.append(_plain_output(output))
-        elif output.get("output_type") == "error" or (not tag and output.get("name") == "stderr"):
-            outputs.append(copy.deepcopy(output))
-    return outputs
 
 
 def _strip_extension_lines(source: str) -> str:
@@ -83,7 +44,7 @@ def export_notebook(notebook: Any, framework: str) -> Any:
         raise ValueError(f"unknown framework {framework!r}; expected one of {FRAMEWORKS}")
     exported = copy.deepcopy(notebook)
     cells = []
-    for cell in exported.cells:
+    for index, cell in enumerate(exported.cells):
         if cell.get("metadata", {}).get(OUTPUT_KEY, {}).get("export") is False:
             continue
         if cell.cell_type != "code":
@@ -97,7 +58,9 @@ def export_notebook(notebook: Any, framework: str) -> Any:
             continue
         if framework not in marker.frameworks:
             continue
-        cell.outputs = outputs_for(cell, framework, shared=len(marker.frameworks) > 1)
+        if len(marker.frameworks) > 1:
+            origin = Origin(framework, index, first_code_line(marker.body))
+            cell.outputs = framework_outputs(cell, framework, origin)
         cell.source = marker.body.strip("\n")
         cells.append(cell)
     exported.cells = cells
