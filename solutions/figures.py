@@ -35,22 +35,26 @@ def fourier_half_png(n: int = 32) -> bytes:
     magnitudes = np.abs(reference.fourier_half(x))
     m = reference.leading_half_size(n)
 
-    figure = Figure(figsize=(8, 3), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    signal_axes, spectrum_axes = figure.subplots(1, 2)
-    signal_axes.plot(np.arange(n), x, marker="o", markersize=3)
-    signal_axes.set(title=f"Sinal $x$ ($n = {n}$)", xlabel="$t$", ylabel="$x[t]$")
-    spectrum_axes.stem(np.arange(m), magnitudes)
-    spectrum_axes.set(
-        title=rf"$|C_k|$ para $k < \lceil n/2 \rceil = {m}$",
-        xlabel="$k$",
-        ylabel="$|C_k|$",
-        xlim=(-0.5, m - 0.5),
-    )
-    for axes in (signal_axes, spectrum_axes):
-        axes.grid(alpha=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    import matplotlib
+
+    # Library defaults, not the user's matplotlibrc: the same bytes on every machine.
+    with matplotlib.rc_context(matplotlib.rcParamsDefault):
+        figure = Figure(figsize=(8, 3), dpi=100, layout="constrained")
+        FigureCanvasAgg(figure)
+        signal_axes, spectrum_axes = figure.subplots(1, 2)
+        signal_axes.plot(np.arange(n), x, marker="o", markersize=3)
+        signal_axes.set(title=f"Sinal $x$ ($n = {n}$)", xlabel="$t$", ylabel="$x[t]$")
+        spectrum_axes.stem(np.arange(m), magnitudes)
+        spectrum_axes.set(
+            title=rf"$|C_k|$ para $k < \lceil n/2 \rceil = {m}$",
+            xlabel="$k$",
+            ylabel="$|C_k|$",
+            xlim=(-0.5, m - 0.5),
+        )
+        for axes in (signal_axes, spectrum_axes):
+            axes.grid(alpha=0.3)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 

@@ -93,10 +93,33 @@ def test_disabled_framework_is_skipped_with_one_line_note(shell):
     assert "x" not in runner.namespace("mxnet")
 
 
-def test_error_in_one_framework_still_raises_after_its_outputs(shell):
+def test_error_in_one_framework_still_raises_after_its_outputs(shell, monkeypatch):
+    import IPython.display
+
+    published = []
+    monkeypatch.setattr(
+        IPython.display,
+        "publish_display_data",
+        lambda data, metadata=None, **kwargs: published.append(metadata[OUTPUT_KEY]),
+    )
     make_runner(shell)
-    result = shell.run_cell("%%tab mxnet, pytorch\nraise ValueError('quebrou')")
+    source = "%%tab mxnet, pytorch\nprint('antes')\nraise ValueError('quebrou')"
+    result = shell.run_cell(source)
     assert isinstance(result.error_in_exec, ValueError)
+    assert published == [{"framework": "mxnet", "kind": "stdout"}], "mxnet's print is kept"
+
+
+def test_tooling_imports_no_framework():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, frametabs, frametabs.magic, frametabs.export, frametabs.split,"
+        " frametabs.sphinx_tabs, frametabs.execute\n"
+        "print(sorted({'mxnet', 'torch', 'tensorflow'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr[-2000:]
 
 
 def test_tensorflow_cell_before_mxnet_cell_does_not_crash(tmp_path):

@@ -8,9 +8,10 @@ import nbformat
 import pytest
 
 from frametabs.frameworks import FRAMEWORKS, parse_marker
+from frametabs.groups import consecutive_runs
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+NOTEBOOKS = sorted([*(ROOT / "chapters").glob("*.ipynb"), *(ROOT / "instructor").glob("*.ipynb")])
 SKIP_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception"}
 REASON_KEY = "nbval_ignore_output_reason"
 
@@ -27,18 +28,18 @@ def unjustified_skips(notebook):
 
 def incomplete_groups(notebook):
     """(first cell index, frameworks) of each run of framework cells lacking one framework."""
-    groups, current = [], []
-    for index, cell in enumerate([*notebook.cells, None]):
-        marker = None if cell is None or cell.cell_type != "code" else parse_marker(cell.source)
-        if marker is not None:
-            current.append((index, marker.frameworks))
-            continue
-        if current:
-            covered = {fw for _, frameworks in current for fw in frameworks}
-            if covered != set(FRAMEWORKS):
-                groups.append((current[0][0], sorted(covered)))
-            current = []
-    return groups
+
+    def framework_of(indexed):
+        _, cell = indexed
+        marker = parse_marker(cell.source) if cell.cell_type == "code" else None
+        return None if marker is None else marker.frameworks
+
+    problems = []
+    for group in consecutive_runs(enumerate(notebook.cells), framework_of):
+        covered = {fw for frameworks, _ in group.members for fw in frameworks}
+        if covered != set(FRAMEWORKS):
+            problems.append((group.members[0][1][0], sorted(covered)))
+    return problems
 
 
 def test_there_are_notebooks_to_check():
