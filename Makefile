@@ -16,7 +16,7 @@ MATHJAX_PARTS := tex-chtml.js output/chtml/fonts input/tex/extensions ui
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: book serve test lint exports lean-envs chromium clean
+.PHONY: book serve test lint exports exercises lean-envs chromium clean
 
 $(MATHJAX):
 	rm -rf _vendor/mathjax && mkdir -p _vendor/mathjax
@@ -60,6 +60,9 @@ test: $(VENV)/.installed $(MATHJAX) lean-envs chromium
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+exercises: $(VENV)/.installed
+	$(BIN)/python -m exercises
 
 exports: $(VENV)/.installed
 	$(BIN)/python -m frametabs.export chapters --out exports

@@ -9,7 +9,7 @@ from sphinx import addnodes
 
 from frametabs.frameworks import FRAMEWORKS, LABELS
 
-INTRO = "Baixe este notebook para um só framework: "
+INTRO = "Baixe este caderno para um só framework: "
 SEPARATOR = " · "
 BOX_CLASS = "frametabs-downloads"
 

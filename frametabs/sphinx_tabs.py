@@ -11,6 +11,10 @@ Three steps, all at build time:
    per-framework exports (:mod:`frametabs.downloads`);
 3. ``frametabs.js`` remembers the reader's framework across pages, reads ``?tab=`` and
    adds keyboard support and ARIA roles to the tabs.
+
+It also gives the themes' strings that their catalogs leave in English a Portuguese
+catalog of ours (:mod:`frametabs.catalogs`), and sphinx-copybutton Portuguese texts
+(``copybutton-pt.js``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sphinx.errors import SphinxError
 from sphinx.transforms import SphinxTransform
 from sphinx_design.shared import create_component
 
+from frametabs.catalogs import register_catalogs
 from frametabs.downloads import MissingExportError, download_box, export_paths
 from frametabs.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS, LABELS
 from frametabs.groups import Group, consecutive_runs
@@ -160,6 +165,9 @@ def add_static_files(app: Sphinx) -> None:
     }
     # After sphinx-design's design-tabs.js (priority 500), so the reader's choice wins.
     app.add_js_file("frametabs.js", priority=510, **attributes)
+    if "sphinx_copybutton" in app.extensions:
+        # After copybutton.js (priority 500), before its buttons are made (DOMContentLoaded).
+        app.add_js_file("copybutton-pt.js", priority=510)
 
 
 def setup(app: Sphinx) -> dict[str, object]:
@@ -169,4 +177,5 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("source-read", split_source)
     app.connect("builder-inited", add_static_files)
     app.add_transform(FrameworkTabs)
+    register_catalogs(app)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

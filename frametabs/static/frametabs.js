@@ -5,8 +5,9 @@
 // - the reader's framework, kept in localStorage and applied on every page;
 // - a link such as ?tab=tensorflow that selects (and remembers) a framework;
 // - the WAI-ARIA tabs pattern: a tablist per group, the labels as focusable tabs
-//   (Tab reaches the selected one; arrows, Home and End move and select; Enter and
-//   Space select the focused tab) and the panels as tabpanels.
+//   (Tab reaches the selected one; Left/Right arrows, Home and End move and select, the
+//   tablist being horizontal; Enter and Space select the focused tab) and the panels as
+//   tabpanels.
 (() => {
   "use strict";
 
@@ -92,11 +93,10 @@
     if (!(label instanceof HTMLLabelElement) || !label.parentElement) return;
     const labels = labelsOf(label.parentElement);
     const here = labels.indexOf(label);
+    // A horizontal tablist: Left/Right move (Up/Down are left to the page's scrolling).
     const moves = {
       ArrowRight: here + 1,
-      ArrowDown: here + 1,
       ArrowLeft: here - 1,
-      ArrowUp: here - 1,
       Home: 0,
       End: labels.length - 1,
     };
@@ -121,6 +121,7 @@
     const list = document.createElement("div");
     list.className = "frametabs-tablist";
     list.setAttribute("role", "tablist");
+    list.setAttribute("aria-orientation", "horizontal");
     const isFramework = labels.some((label) => label.dataset.syncGroup === GROUP);
     list.setAttribute("aria-label", isFramework ? LIST_LABEL : "Abas");
     list.setAttribute("aria-owns", labels.map((label) => ensureId(label, "tab")).join(" "));

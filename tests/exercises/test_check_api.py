@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from frametabs.exercise_notebook import EXERCISES, INSTRUCTOR_PATH, STUDENT_PATH
+from exercises import EXERCISES, INSTRUCTOR_PATH, STUDENT_PATH
 from frametabs.frameworks import FRAMEWORKS, parse_marker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from frametabs.exercise_notebook import EXERCISES, INSTRUCTOR_PATH, STUDENT_PATH
-from frametabs.exercise_notebook import __main__ as cli
-from frametabs.exercise_notebook.build import ARTEFACTS, FIGURE_PATH, generate
+from exercises import EXERCISES, INSTRUCTOR_PATH, STUDENT_PATH
+from exercises import __main__ as cli
+from exercises.build import ARTEFACTS, FIGURE_PATH, generate
 from frametabs.frameworks import FRAMEWORKS, LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,7 +155,7 @@ def test_command_line_check_exit_status(cli_reusing, committed_copy, capsys):
     assert cli_reusing(["--check", "--root", str(committed_copy)]) == 1
     error = capsys.readouterr().err
     assert "exercise-1-code-pytorch" in error
-    assert "python -m frametabs.exercise_notebook" in error
+    assert "python -m exercises" in error
 
 
 def test_command_line_update_rewrites_the_artefacts(cli_reusing, tmp_path, fresh_root):

@@ -10,8 +10,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from frametabs.exercise_notebook import EXERCISES, FIGURE_PATH, STUDENT_PATH
-from frametabs.exercise_notebook import examples as ex
+from exercises import EXERCISES, FIGURE_PATH, STUDENT_PATH
+from exercises import examples as ex
 
 ROOT = Path(__file__).resolve().parents[2]
 

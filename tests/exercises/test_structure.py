@@ -8,15 +8,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from frametabs.exercise_notebook import (
+from exercises import (
     EXERCISES,
     FIGURE_PATH,
     INSTRUCTOR_PATH,
     STUDENT_PATH,
     build_notebook,
 )
-from frametabs.exercise_notebook.build import CHECK_TAG
-from frametabs.exercise_notebook.stubs import TODO
+from exercises.build import CHECK_TAG
+from exercises.stubs import TODO
 from frametabs.frameworks import FRAMEWORKS, parse_marker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def notebook(request):
 
 def test_committed_copies_exist():
     for path in COPIES.values():
-        assert path.is_file(), f"{path} is missing: run python -m frametabs.exercise_notebook"
+        assert path.is_file(), f"{path} is missing: run python -m exercises"
 
 
 def test_every_group_is_mxnet_pytorch_tensorflow_in_order(notebook):

@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from frametabs.exercise_notebook import EXERCISES, STUDENT_PATH
+from exercises import EXERCISES, STUDENT_PATH
 from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES, parse_marker
 
 ROOT = Path(__file__).resolve().parents[2]

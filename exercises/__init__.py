@@ -3,19 +3,19 @@
 ``chapters/exercises.ipynb`` is the student copy (statements, worked examples, stubs that raise
 ``NotImplementedError`` and ``check`` cells) and ``instructor/exercises-solutions.ipynb`` is the
 same notebook with the reference solutions in place of the stubs. Both are stored executed.
-Regenerate them with ``python -m frametabs.exercise_notebook``; ``--check`` fails when the
+Regenerate them with ``python -m exercises``; ``--check`` fails when the
 committed copies differ from a fresh build.
 
 Importing this package imports no deep-learning framework and touches no file.
 """
 
-from frametabs.exercise_notebook.build import (
+from exercises.build import (
     FIGURE_PATH,
     INSTRUCTOR_PATH,
     STUDENT_PATH,
     build_notebook,
 )
-from frametabs.exercise_notebook.exercises import EXERCISES, Exercise
+from exercises.exercises import EXERCISES, Exercise
 
 __all__ = [
     "EXERCISES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from frametabs.exercise_notebook import examples, statements
+from exercises import examples, statements
 
 
 @dataclass(frozen=True)

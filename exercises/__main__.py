@@ -1,4 +1,4 @@
-"""Command line: ``python -m frametabs.exercise_notebook [--check] [--root DIR]``."""
+"""Command line: ``python -m exercises [--check] [--root DIR]``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from frametabs.exercise_notebook.build import ARTEFACTS, UPDATE_COMMAND, generate
-from frametabs.exercise_notebook.verify import artefact_differences
+from exercises.build import ARTEFACTS, UPDATE_COMMAND, generate
+from exercises.verify import artefact_differences
 
 
 def check(root: Path, fresh_root: Path) -> list[str]:
@@ -24,7 +24,7 @@ def check(root: Path, fresh_root: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Regenerate the exercise notebooks, or with ``--check`` verify they are current."""
     parser = argparse.ArgumentParser(
-        prog="python -m frametabs.exercise_notebook",
+        prog="python -m exercises",
         description="Build (and execute) the student and instructor exercise notebooks.",
     )
     parser.add_argument(

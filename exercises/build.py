@@ -10,10 +10,10 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from frametabs.exercise_notebook import statements
-from frametabs.exercise_notebook.examples import write_fourier_figure
-from frametabs.exercise_notebook.exercises import EXERCISES
-from frametabs.exercise_notebook.stubs import check_source, stub_source, tab_cell
+from exercises import statements
+from exercises.examples import write_fourier_figure
+from exercises.exercises import EXERCISES
+from exercises.stubs import check_source, stub_source, tab_cell
 from frametabs.frameworks import FRAMEWORKS
 from frametabs.setup_cell import SETUP_SOURCE
 
@@ -22,7 +22,7 @@ INSTRUCTOR_PATH = Path("instructor/exercises-solutions.ipynb")
 FIGURE_PATH = Path("chapters/images/exercise-fourier-half.png")
 ARTEFACTS: tuple[Path, ...] = (STUDENT_PATH, INSTRUCTOR_PATH, FIGURE_PATH)
 
-UPDATE_COMMAND = "python -m frametabs.exercise_notebook"
+UPDATE_COMMAND = "python -m exercises"
 CHECK_TAG = "check"
 SETUP_TAGS = ["remove-cell"]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
