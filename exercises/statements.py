@@ -26,7 +26,8 @@ HOW_TO_WORK = """\
    apague os `raise NotImplementedError`. Não mude o nome da classe nem a assinatura do
    construtor: a verificação e o corretor usam os dois. Deixe o seu código em células
    `%%tab`, de preferência na própria célula da classe, com os `import` de que ela precisa:
-   o corretor executa somente as células `%%tab` (e não as de verificação).
+   o corretor executa somente as células `%%tab` e pula as de verificação (as que têm a
+   etiqueta `check`).
 3. **Execute a célula de verificação** logo abaixo das classes. `check(TensorReduction)`
    testa a sua classe com entradas aleatórias e mostra, item por item, o que passou, o que
    falhou e o que ainda não foi implementado. Enquanto a classe levantar
