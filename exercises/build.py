@@ -14,6 +14,7 @@ from exercises import statements
 from exercises.examples import write_fourier_figure
 from exercises.exercises import EXERCISES
 from exercises.stubs import check_source, stub_source, tab_cell
+from frametabs.execute import run_in_kernel
 from frametabs.frameworks import FRAMEWORKS
 from frametabs.setup_cell import SETUP_SOURCE
 
@@ -101,27 +102,6 @@ def build_notebook(instructor: bool = False, code: SourceFunction | None = None)
     return notebook
 
 
-def execute_notebook(notebook: NotebookNode, cwd: Path, timeout: int = 600) -> NotebookNode:
-    """Run every cell in a fresh ``python3`` kernel of this environment, in place.
-
-    The kernel gets the quiet environment of :mod:`frametabs.kernel_env` and no timing is
-    recorded, so the stored outputs depend only on the code and the pinned environment.
-    """
-    from nbclient import NotebookClient
-
-    from frametabs.kernel_env import quiet_kernel_env
-
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name=KERNELSPEC["name"],
-        record_timing=False,
-        resources={"metadata": {"path": str(cwd)}},
-    )
-    client.execute(env=quiet_kernel_env())
-    return notebook
-
-
 def generate(out_root: Path, repo_root: Path, instructor_code: SourceFunction | None = None):
     """Write the three artefacts under ``out_root``, executing in ``repo_root``'s folders."""
     for instructor, path in ((False, STUDENT_PATH), (True, INSTRUCTOR_PATH)):
@@ -129,7 +109,7 @@ def generate(out_root: Path, repo_root: Path, instructor_code: SourceFunction | 
         notebook = build_notebook(instructor=instructor, code=code)
         cwd = repo_root / path.parent
         cwd.mkdir(parents=True, exist_ok=True)
-        execute_notebook(notebook, cwd=cwd)
+        run_in_kernel(notebook, cwd)
         target = out_root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.validate(notebook)

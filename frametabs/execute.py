@@ -10,26 +10,35 @@ import sys
 from pathlib import Path
 
 
-def execute_notebook(path: Path, timeout: int = 600) -> None:
-    """Run every cell of ``path`` in a fresh kernel (cwd: its folder) and save the outputs."""
-    import nbformat
+def run_in_kernel(notebook, cwd: Path, timeout: int = 600):
+    """Run every cell of ``notebook`` in a fresh ``python3`` kernel in ``cwd``, in place.
+
+    The kernel gets the quiet environment of :mod:`frametabs.kernel_env` and no timing is
+    recorded, so the stored outputs depend only on the code and the pinned environment.
+    """
     from nbclient import NotebookClient
 
-    from frametabs.kernel_env import apply_quiet_kernel_env
+    from frametabs.kernel_env import quiet_kernel_env
 
-    apply_quiet_kernel_env()
-
-    notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute()
+    client.execute(env=quiet_kernel_env())
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+    return notebook
+
+
+def execute_notebook(path: Path, timeout: int = 600) -> None:
+    """Run every cell of the notebook at ``path`` (cwd: its folder) and save the outputs."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    run_in_kernel(notebook, path.parent, timeout=timeout)
     nbformat.write(notebook, path)
 
 
