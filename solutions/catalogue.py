@@ -21,9 +21,14 @@ Each entry is an :class:`Implementation`:
     **kwargs)`` in MXNet, ``TensorReduction(units, **kwargs)`` in TensorFlow, ``FourierHalf()``
     everywhere). MXNet sources call ``npx.set_np()`` as the chapter's notebooks do;
 ``description``
-    English: what the implementation does and, for a wrong one, what is wrong.
+    English: what the implementation does and, for a wrong one, what is wrong;
+``breaks``
+    for a wrong answer, the names of the property checks of ``solutions.properties``
+    (``check_*`` functions of ``properties.CHECKS[exercise]``) that it fails on the fixed
+    cases ``properties.CASES[exercise]``: exactly these, every other check passes. Empty
+    for a correct style.
 
-:data:`WRONG` holds plausible wrong answers: each must fail at least one property check.
+:data:`WRONG` holds plausible wrong answers: each fails exactly the checks in its ``breaks``.
 :data:`CORRECT_STYLES` holds different correct styles: each must pass every check.
 :func:`reference_source` gives the package's own solution class as self-contained source.
 
@@ -47,6 +52,7 @@ class Implementation:
     framework: str  # "mxnet" | "pytorch" | "tensorflow"
     source: str  # self-contained source defining the class named `exercise`
     description: str  # English: what it does / what is wrong
+    breaks: tuple[str, ...] = ()  # the property checks a wrong answer fails; () if correct
 
 
 _HEADERS = {
@@ -58,9 +64,29 @@ _HEADERS = {
 }
 
 
-def _impl(name: str, exercise: str, framework: str, body: str, description: str):
+def _impl(name: str, exercise: str, framework: str, body: str, description: str, breaks=()):
     source = _HEADERS[framework] + "\n\n" + body.strip("\n") + "\n"
-    return Implementation(name, exercise, framework, source, description)
+    return Implementation(name, exercise, framework, source, description, tuple(breaks))
+
+
+# --- the property checks (``solutions.properties``) that wrong answers break -----------------
+
+_PARAMETER = "check_reduction_parameter"
+_VALUES = "check_reduction_values"
+_GRADIENTS = "check_reduction_gradients"
+_SGD_STEP = "check_reduction_sgd_step"
+_SEQUENTIAL = "check_reduction_sequential"
+_ALL_REDUCTION = (_PARAMETER, _VALUES, _GRADIENTS, _SGD_STEP, _SEQUENTIAL)
+# A wrong forward pass (the weight itself is fine): every check that compares an output.
+_REDUCTION_OUTPUT = (_VALUES, _GRADIENTS, _SGD_STEP, _SEQUENTIAL)
+# The weight gets no gradient: the output is right, the gradient and the SGD step are not.
+_WEIGHT_GRADIENT = (_GRADIENTS, _SGD_STEP)
+
+_FOURIER_VALUES = "check_fourier_values"
+_FOURIER_GRADIENT = "check_fourier_gradient"
+_FOURIER_SEQUENTIAL = "check_fourier_sequential"
+# Wrong coefficients: their values, their gradient and the Sequential output all differ.
+_FOURIER_OUTPUT = (_FOURIER_VALUES, _FOURIER_GRADIENT, _FOURIER_SEQUENTIAL)
 
 
 # --- class templates: one correct skeleton per framework, the forward pass varies ---------
@@ -142,34 +168,35 @@ _MX_DFT = """t = np.arange(n, dtype="float64").reshape(n, 1)
         sin = np.sin(angle).astype(X.dtype)"""
 
 
-def _torch_reduction(name, forward, description, init=_TORCH_WEIGHT):
+def _torch_reduction(name, forward, description, init=_TORCH_WEIGHT, breaks=()):
     body = _TORCH_REDUCTION.format(init=init, forward=forward)
-    return _impl(name, "TensorReduction", "pytorch", body, description)
+    return _impl(name, "TensorReduction", "pytorch", body, description, breaks)
 
 
-def _torch_fourier(name, forward, description):
+def _torch_fourier(name, forward, description, breaks=()):
     body = _TORCH_FOURIER.format(forward=forward)
-    return _impl(name, "FourierHalf", "pytorch", body, description)
+    return _impl(name, "FourierHalf", "pytorch", body, description, breaks)
 
 
-def _tf_reduction(name, forward, description, build=_TF_WEIGHT, base="layers.Layer"):
+def _tf_reduction(name, forward, description, build=_TF_WEIGHT, base="layers.Layer", breaks=()):
     body = _TF_REDUCTION.format(base=base, build=build, forward=forward)
-    return _impl(name, "TensorReduction", "tensorflow", body, description)
+    return _impl(name, "TensorReduction", "tensorflow", body, description, breaks)
 
 
-def _tf_fourier(name, forward, description):
+def _tf_fourier(name, forward, description, breaks=()):
     body = _TF_FOURIER.format(forward=forward)
-    return _impl(name, "FourierHalf", "tensorflow", body, description)
+    return _impl(name, "FourierHalf", "tensorflow", body, description, breaks)
 
 
-def _mx_reduction(name, forward, description, init=_MX_WEIGHT):
+def _mx_reduction(name, forward, description, init=_MX_WEIGHT, breaks=()):
     body = _MX_REDUCTION.format(init=init, forward=forward)
-    return _impl(name, "TensorReduction", "mxnet", body, description)
+    return _impl(name, "TensorReduction", "mxnet", body, description, breaks)
 
 
-def _mx_fourier(name, forward, description, columns="m"):
+def _mx_fourier(name, forward, description, columns="m", breaks=()):
     forward = _MX_DFT.format(columns=columns) + "\n        " + forward
-    return _impl(name, "FourierHalf", "mxnet", _MX_FOURIER.format(forward=forward), description)
+    body = _MX_FOURIER.format(forward=forward)
+    return _impl(name, "FourierHalf", "mxnet", body, description, breaks)
 
 
 # --- correct styles --------------------------------------------------------------------------
@@ -339,112 +366,145 @@ WRONG: tuple[Implementation, ...] = (
         "weight_data",
         'return torch.einsum("bi,bj,ijk->bk", X, X, self.weight.data)',
         "Uses self.weight.data, as d2l's MyLinear does: the weight gets no gradient.",
+        breaks=_WEIGHT_GRADIENT,
     ),
     _torch_reduction(
         "not_registered",
         'return torch.einsum("bi,bj,ijk->bk", X, X, self.weight)',
         "The weight is a plain tensor attribute, not an nn.Parameter: parameters() is empty.",
         init="self.weight = torch.randn(in_units, in_units, units, requires_grad=True)",
+        breaks=_ALL_REDUCTION,
     ),
     _torch_reduction(
         "k_swapped_i",
         'return torch.einsum("bk,bj,ijk->bi", X, X, self.weight)',
         "Swaps k with i: y_i = sum_jk W_ijk x_k x_j (fails unless in_units == units).",
+        breaks=_REDUCTION_OUTPUT,
+    ),
+    _torch_reduction(
+        "k_swapped_j",
+        'return torch.einsum("bi,bk,ijk->bj", X, X, self.weight)',
+        "Swaps k with j: y_j = sum_ik W_ijk x_i x_k (fails unless in_units == units).",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _torch_reduction(
         "output_batch_in_units",
         'return torch.einsum("bi,bj,ijk->bi", X, X, self.weight)',
         "Keeps i instead of k: output of shape (batch, in_units).",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _torch_reduction(
         "bias_added",
         'return torch.einsum("bi,bj,ijk->bk", X, X, self.weight) + self.bias',
         "Adds a bias (zero at first, so it shows only after a training step).",
         init=_TORCH_WEIGHT + "\n        self.bias = nn.Parameter(torch.zeros(units))",
+        breaks=_ALL_REDUCTION,
     ),
     _torch_reduction(
         "activation_added",
         'return torch.relu(torch.einsum("bi,bj,ijk->bk", X, X, self.weight))',
         "Applies a ReLU to the reduction.",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _torch_reduction(
         "single_x",
         'return torch.einsum("bi,ik->bk", X, self.weight.sum(dim=1))',
         "Uses x only once: sum_ij W_ijk x_i, a linear layer.",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _torch_reduction(
         "uniform_init",
         'return torch.einsum("bi,bj,ijk->bk", X, X, self.weight)',
         "Initialises the weight uniformly on [0, 1) (torch.rand), not from a normal.",
         init="self.weight = nn.Parameter(torch.rand(in_units, in_units, units))",
+        breaks=(_PARAMETER,),
     ),
     # PyTorch, FourierHalf
     _torch_fourier(
         "fftn_all_axes",
         "return torch.fft.fftn(X)[..., :m]",
         "fftn transforms every axis, mixing the examples of the batch.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "n_half_plus_one",
         "return torch.fft.rfft(X)",
         "Keeps rfft's n // 2 + 1 coefficients: one too many (Nyquist) for even n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "magnitudes",
         "return torch.fft.rfft(X)[..., :m].abs()",
         "Returns the magnitudes |C_k| instead of the complex coefficients.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "normalised",
         'return torch.fft.rfft(X, norm="forward")[..., :m]',
         "Normalises by 1/n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "full_n",
         "return torch.fft.fft(X)",
         "Returns all n coefficients.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "floor_half",
         "return torch.fft.rfft(X)[..., : n // 2]",
         "Keeps floor(n/2) coefficients: one too few for odd n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "trailing_half",
         "return torch.fft.fft(X)[..., n - m :]",
         "Keeps the last ceil(n/2) coefficients (reading 'metade anterior' backwards).",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "real_part",
         "return torch.fft.rfft(X)[..., :m].real",
         "Returns only the real parts.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _torch_fourier(
         "detached_input",
         "return torch.fft.rfft(X.detach())[..., :m]",
         "Detaches X: no gradient flows back to the input.",
+        breaks=(_FOURIER_GRADIENT,),
     ),
     # TensorFlow, TensorReduction
     _tf_reduction(
         "stop_gradient",
         'return tf.einsum("bi,bj,ijk->bk", X, X, tf.stop_gradient(self.weight))',
         "tf.stop_gradient on the weight: it gets no gradient.",
+        breaks=_WEIGHT_GRADIENT,
     ),
     _tf_reduction(
         "not_registered",
         'return tf.einsum("bi,bj,ijk->bk", X, X, self.weight)',
         "The weight is a constant tensor, not a weight: trainable_weights is empty.",
         build="self.weight = tf.random.normal((X_shape[-1], X_shape[-1], self.units))",
+        breaks=_ALL_REDUCTION,
     ),
     _tf_reduction(
         "k_swapped_i",
         'return tf.einsum("bk,bj,ijk->bi", X, X, self.weight)',
         "Swaps k with i: y_i = sum_jk W_ijk x_k x_j (fails unless in_units == units).",
+        breaks=_REDUCTION_OUTPUT,
+    ),
+    _tf_reduction(
+        "k_swapped_j",
+        'return tf.einsum("bi,bk,ijk->bj", X, X, self.weight)',
+        "Swaps k with j: y_j = sum_ik W_ijk x_i x_k (fails unless in_units == units).",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _tf_reduction(
         "output_batch_in_units",
         'return tf.einsum("bi,bj,ijk->bi", X, X, self.weight)',
         "Keeps i instead of k: output of shape (batch, in_units).",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _tf_reduction(
         "bias_added",
@@ -453,57 +513,78 @@ WRONG: tuple[Implementation, ...] = (
         build=_TF_WEIGHT
         + "\n        self.bias = self.add_weight("
         + 'name="bias", shape=(self.units,), initializer="zeros")',
+        breaks=_ALL_REDUCTION,
     ),
     _tf_reduction(
         "activation_added",
         'return tf.nn.relu(tf.einsum("bi,bj,ijk->bk", X, X, self.weight))',
         "Applies a ReLU to the reduction.",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _tf_reduction(
         "single_x",
         'return tf.einsum("bi,ik->bk", X, tf.reduce_sum(self.weight, axis=1))',
         "Uses x only once: sum_ij W_ijk x_i, a linear layer.",
+        breaks=_REDUCTION_OUTPUT,
+    ),
+    _tf_reduction(
+        "uniform_init",
+        'return tf.einsum("bi,bj,ijk->bk", X, X, self.weight)',
+        "Initialises the weight uniformly on [-0.05, 0.05) (tf.random_uniform_initializer's "
+        "default), not from a normal.",
+        build=_TF_WEIGHT.replace(
+            "tf.random_normal_initializer(stddev=1.0)", "tf.random_uniform_initializer()"
+        ),
+        breaks=(_PARAMETER,),
     ),
     # TensorFlow, FourierHalf
     _tf_fourier(
         "fft2d_all_axes",
         "return tf.signal.fft2d(tf.complex(X, tf.zeros_like(X)))[..., :m]",
         "fft2d transforms the last two axes, mixing the batch (or the channels).",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "n_half_plus_one",
         "return tf.signal.rfft(X)",
         "Keeps rfft's n // 2 + 1 coefficients: one too many (Nyquist) for even n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "magnitudes",
         "return tf.abs(tf.signal.rfft(X)[..., :m])",
         "Returns the magnitudes |C_k| instead of the complex coefficients.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "normalised",
         "return tf.signal.rfft(X)[..., :m] / n",
         "Normalises by 1/n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "full_n",
         "return tf.signal.fft(tf.complex(X, tf.zeros_like(X)))",
         "Returns all n coefficients.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "floor_half",
         "return tf.signal.rfft(X)[..., : n // 2]",
         "Keeps floor(n/2) coefficients: one too few for odd n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "real_part",
         "return tf.math.real(tf.signal.rfft(X)[..., :m])",
         "Returns only the real parts.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _tf_fourier(
         "stop_gradient_input",
         "return tf.signal.rfft(tf.stop_gradient(X))[..., :m]",
         "tf.stop_gradient on X: no gradient flows back to the input.",
+        breaks=(_FOURIER_GRADIENT,),
     ),
     # MXNet, TensorReduction
     _mx_reduction(
@@ -512,6 +593,7 @@ WRONG: tuple[Implementation, ...] = (
             W = self.weight.data(X.ctx).detach()
         return np.einsum("bi,bj,ijk->bk", X, X, W)""",
         "Detaches the weight's data (inside autograd.pause): the weight gets no gradient.",
+        breaks=_WEIGHT_GRADIENT,
     ),
     _mx_reduction(
         "not_registered",
@@ -519,16 +601,25 @@ WRONG: tuple[Implementation, ...] = (
         "The weight is a plain array attribute, not from self.params.get: collect_params() "
         "is empty.",
         init="self.weight = np.random.normal(size=(in_units, in_units, units))",
+        breaks=_ALL_REDUCTION,
     ),
     _mx_reduction(
         "k_swapped_i",
         'return np.einsum("bk,bj,ijk->bi", X, X, self.weight.data(X.ctx))',
         "Swaps k with i: y_i = sum_jk W_ijk x_k x_j (fails unless in_units == units).",
+        breaks=_REDUCTION_OUTPUT,
+    ),
+    _mx_reduction(
+        "k_swapped_j",
+        'return np.einsum("bi,bk,ijk->bj", X, X, self.weight.data(X.ctx))',
+        "Swaps k with j: y_j = sum_ik W_ijk x_i x_k (fails unless in_units == units).",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _mx_reduction(
         "output_batch_in_units",
         'return np.einsum("bi,bj,ijk->bi", X, X, self.weight.data(X.ctx))',
         "Keeps i instead of k: output of shape (batch, in_units).",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _mx_reduction(
         "bias_added",
@@ -536,16 +627,27 @@ WRONG: tuple[Implementation, ...] = (
         "Adds a bias (zero at first, so it shows only after a training step).",
         init=_MX_WEIGHT
         + '\n        self.bias = self.params.get("bias", shape=(units,), init=init.Zero())',
+        breaks=_ALL_REDUCTION,
     ),
     _mx_reduction(
         "activation_added",
         'return npx.relu(np.einsum("bi,bj,ijk->bk", X, X, self.weight.data(X.ctx)))',
         "Applies a ReLU to the reduction.",
+        breaks=_REDUCTION_OUTPUT,
     ),
     _mx_reduction(
         "single_x",
         'return np.einsum("bi,ik->bk", X, self.weight.data(X.ctx).sum(axis=1))',
         "Uses x only once: sum_ij W_ijk x_i, a linear layer.",
+        breaks=_REDUCTION_OUTPUT,
+    ),
+    _mx_reduction(
+        "uniform_init",
+        'return np.einsum("bi,bj,ijk->bk", X, X, self.weight.data(X.ctx))',
+        "Initialises the weight uniformly on [-0.07, 0.07] (init.Uniform(), also Gluon's "
+        "default initialiser), not from a normal.",
+        init=_MX_WEIGHT.replace("init.Normal(sigma=1.0)", "init.Uniform()"),
+        breaks=(_PARAMETER,),
     ),
     # MXNet, FourierHalf
     _mx_fourier(
@@ -553,38 +655,45 @@ WRONG: tuple[Implementation, ...] = (
         "return np.stack([np.dot(X, cos), -np.dot(X, sin)], axis=-1)",
         "Keeps n // 2 + 1 coefficients: one too many (Nyquist) for even n.",
         columns="n // 2 + 1",
+        breaks=_FOURIER_OUTPUT,
     ),
     _mx_fourier(
         "magnitudes",
         "return np.sqrt(np.dot(X, cos) ** 2 + np.dot(X, sin) ** 2)",
         "Returns the magnitudes |C_k|, shape (..., m), instead of (real, imaginary) pairs.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _mx_fourier(
         "normalised",
         "return np.stack([np.dot(X, cos), -np.dot(X, sin)], axis=-1) / n",
         "Normalises by 1/n.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _mx_fourier(
         "full_n",
         "return np.stack([np.dot(X, cos), -np.dot(X, sin)], axis=-1)",
         "Returns all n coefficients.",
         columns="n",
+        breaks=_FOURIER_OUTPUT,
     ),
     _mx_fourier(
         "floor_half",
         "return np.stack([np.dot(X, cos), -np.dot(X, sin)], axis=-1)",
         "Keeps floor(n/2) coefficients: one too few for odd n.",
         columns="n // 2",
+        breaks=_FOURIER_OUTPUT,
     ),
     _mx_fourier(
         "sine_sign",
         "return np.stack([np.dot(X, cos), np.dot(X, sin)], axis=-1)",
         "Forgets the minus sign of exp(-2 pi i k t / n): the imaginary parts are negated.",
+        breaks=_FOURIER_OUTPUT,
     ),
     _mx_fourier(
         "real_imaginary_first",
         "return np.stack([np.dot(X, cos), -np.dot(X, sin)], axis=-2)",
         "Stacks on the wrong axis: shape (..., 2, m) instead of (..., m, 2).",
+        breaks=(_FOURIER_VALUES, _FOURIER_SEQUENTIAL),
     ),
     _mx_fourier(
         "numpy_roundtrip",
@@ -592,6 +701,7 @@ WRONG: tuple[Implementation, ...] = (
         C = numpy.fft.fft(X.asnumpy(), axis=-1)[..., :m]
         return np.array(numpy.stack([C.real, C.imag], axis=-1), dtype=X.dtype)""",
         "Computes with numpy.fft on X.asnumpy(): right values, but no gradient reaches X.",
+        breaks=(_FOURIER_GRADIENT,),
     ),
 )
 

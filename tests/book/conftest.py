@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Comment, Doctype
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from frametabs.frameworks import FRAMEWORKS
@@ -169,6 +170,80 @@ def output_texts(tag) -> list[str]:
     return [out.get_text() for out in tag.select("div.cell_output pre")]
 
 
+# What a reader meets besides the text: these attributes of any element.
+READER_ATTRIBUTES = (
+    "title",
+    "aria-label",
+    "aria-description",
+    "aria-roledescription",
+    "alt",
+    "placeholder",
+    "label",
+    "data-bs-title",
+    "data-tooltip",
+)
+# Code, outputs and math are shown as they are (any language); scripts and styles are unseen.
+# A code block's own controls (the copy button next to its <pre>) are not exempt.
+EXEMPT_SELECTOR = "script, style, template, pre, code, kbd, samp, .output, .cell_output, .math"
+# Words that only English has, chosen from what the themes emit (navigation, buttons,
+# tooltips, notices, headings). Not here: English words spelled like Portuguese ones
+# ("logo", "site", "link", "no", "a"); ENGLISH_PHRASES catches those in their theme phrases.
+ENGLISH_WORDS = frozenset(
+    """
+    about activate all also an and announcement are back be breadcrumb browser built button
+    by choose click close code collapse color contents copied copy copyright dark download
+    edit enable enabled error expand file fullscreen functionality hide home in index into
+    interactive is issue it its last launch light loading main mode more navigation
+    next of on open or page pages please powered previous print repository search searching
+    section select settings show sidebar skip source suggest system that the theme this to
+    toggle top updated version view warning with you your indices created using
+    """.split()  # noqa: SIM905 (a list of words reads best as text)
+)
+ENGLISH_PHRASES = re.compile(
+    r"\b(?:Binder|Colab|JupyterHub|JupyterLite|Deepnote|GitHub|GitLab) logo\b"
+    r"|\bsite navigation\b|\blink to\b|\bpermalink\b",
+    re.IGNORECASE,
+)
+# Proper names (and a licence) that stay as they are, though they hold words of the list.
+ALLOWED_PHRASES = (
+    "Dive into Deep Learning",
+    "CC BY-SA",
+    "JavaScript",
+)
+WORD = re.compile(r"\w+")  # identifiers such as in_units are one word, not "in"
+
+
+def english_in(text: str) -> list[str]:
+    """The English words and phrases of ``text``, once the allowed phrases are removed."""
+    text = " ".join(text.split())
+    for phrase in ALLOWED_PHRASES:
+        text = text.replace(phrase, " ")
+    words = [word for word in WORD.findall(text) if word.lower() in ENGLISH_WORDS]
+    return words + ENGLISH_PHRASES.findall(text)
+
+
+def reader_strings(page: BeautifulSoup) -> list[tuple[str, str]]:
+    """(where, text) for each text node and reader-facing attribute of a page (parsed anew).
+
+    The exempt elements (code, outputs, math, scripts) are removed from ``page`` first.
+    """
+    for exempt in page.select(EXEMPT_SELECTOR):
+        exempt.extract()
+    found = []
+    for element in page.find_all(True):
+        for name in READER_ATTRIBUTES:
+            value = element.get(name)
+            if value:
+                text = " ".join(value) if isinstance(value, list) else value
+                found.append((f"<{element.name} {name}>", text))
+        if element.name == "input" and element.get("type") in {"button", "submit", "reset"}:
+            found.append(("<input value>", element.get("value", "")))
+    for string in page.find_all(string=True):
+        if string.strip() and not isinstance(string, Comment | Doctype):
+            found.append((f"<{string.parent.name}> text", string.strip()))
+    return found
+
+
 def jupyter_book() -> str:
     """The jupyter-book command of the environment running the tests."""
     return str(Path(sys.executable).with_name("jupyter-book"))
@@ -219,6 +294,12 @@ def html() -> SimpleNamespace:
     return SimpleNamespace(
         tab_groups=tab_groups, tabs_of=tabs_of, code_texts=code_texts, output_texts=output_texts
     )
+
+
+@pytest.fixture(scope="session")
+def english() -> SimpleNamespace:
+    """The English detector: a page's reader strings, the English words and phrases of a text."""
+    return SimpleNamespace(reader_strings=reader_strings, english_in=english_in)
 
 
 @pytest.fixture(scope="session")

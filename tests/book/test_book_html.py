@@ -1,12 +1,18 @@
-"""The real book, built once: language, tab groups, outputs, downloads, launch buttons."""
+"""The real book, built once: language, tab groups, outputs, downloads, launch buttons.
+
+Every page is scanned for English: its text and reader-facing attributes, outside code,
+outputs and math, against a small detector of English words and phrases.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 
 import nbformat
 import pytest
 import yaml
+from babel.messages.pofile import read_po
 
 from frametabs.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS, LABELS
 from frametabs.groups import consecutive_runs
@@ -16,16 +22,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-ENGLISH_THEME_STRINGS = (
-    "Color mode",
-    "Toggle primary sidebar",
-    "Toggle secondary sidebar",
-    "Search this book",
-    "Skip to main content",
-    "Back to top",
-    "System Settings",
-    "On this page",
-)
 
 
 def book_docnames() -> list[str]:
@@ -68,16 +64,96 @@ def test_the_book_has_framework_notebooks():
     assert "chapters/custom-layers" in NOTEBOOKS
 
 
-@pytest.mark.parametrize("docname", book_docnames())
-def test_pages_are_in_brazilian_portuguese(book_page, docname):
+# Every page the build writes: the table of contents' documents and Sphinx's own pages.
+PAGES = [*book_docnames(), "search", "genindex"]
+# English the themes emit (in earlier builds of this book or their templates): each is caught.
+THEME_ENGLISH = (
+    "Launch on Binder",
+    "Launch on Colab",
+    "Launch interactive content",
+    "Binder logo",
+    "Colab logo",
+    "Main",
+    "Page",
+    "Please activate JavaScript to enable the search functionality.",
+    "© Copyright 2026.",
+    "Color mode",
+    "Toggle primary sidebar",
+    "Toggle secondary sidebar",
+    "Search this book...",
+    "Skip to main content",
+    "Back to top",
+    "System Settings",
+    "On this page",
+    "Contents",
+    "Download this page",
+    "Download source file",
+    "Print to PDF",
+    "Fullscreen mode",
+    "Source repository",
+    "Open an issue",
+    "Edit this page",
+    "Site navigation",
+    "Link to this heading",
+    "Copy",
+    "Copied!",
+    "Copy to clipboard",
+    "Click to show",
+)
+
+
+def test_every_built_page_is_scanned(built_book):
+    built = {
+        path.relative_to(built_book).with_suffix("").as_posix()
+        for path in built_book.rglob("*.html")
+        if not any(part.startswith("_") for part in path.relative_to(built_book).parts)
+    }
+    assert built == set(PAGES)
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_pages_are_in_brazilian_portuguese(book_page, english, docname):
     page = book_page(docname)
     assert page.html["lang"] == "pt-BR"
-    text = str(page)
-    assert [s for s in ENGLISH_THEME_STRINGS if s in text] == []
     search = page.select_one("input[name=q]")
     assert (
         search["placeholder"] == CONFIG["sphinx"]["config"]["html_theme_options"]["search_bar_text"]
     )
+    found = [
+        (where, text, words)
+        for where, text in english.reader_strings(page)
+        if (words := english.english_in(text))
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("text", THEME_ENGLISH)
+def test_the_detector_flags_the_themes_english(english, text):
+    assert english.english_in(text)
+
+
+def test_the_detector_flags_every_pydata_theme_message(english):
+    import pydata_sphinx_theme
+
+    template = Path(pydata_sphinx_theme.__file__).parent / "locale" / "sphinx.pot"
+    with template.open("rb") as file:
+        messages = [message.id for message in read_po(file) if message.id]
+    assert len(messages) > 10
+    assert [message for message in messages if not english.english_in(message)] == []
+
+
+def test_the_detector_passes_our_translations(english):
+    catalogs = [
+        ROOT / "_templates" / "locale" / "pt_BR" / "LC_MESSAGES" / "sphinx.po",
+        *sorted((ROOT / "frametabs" / "locale").glob("*/LC_MESSAGES/*.po")),
+    ]
+    translations = []
+    for path in catalogs:
+        with path.open("rb") as file:
+            translations += [message.string for message in read_po(file) if message.id]
+    translations = [re.sub(r"%\(\w+\)s", "", text) for text in translations]  # placeholders
+    assert len(translations) > 20
+    assert [text for text in translations if english.english_in(text)] == []
 
 
 @pytest.mark.parametrize("docname", NOTEBOOKS)

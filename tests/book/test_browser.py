@@ -7,6 +7,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from bs4 import BeautifulSoup
 
 from frametabs.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS, LABELS
 
@@ -46,6 +47,7 @@ ARIA_JS = """
   const list = set.querySelector("[role=tablist]");
   const owned = list.getAttribute("aria-owns").split(" ").map(byId);
   return {
+    orientation: list.getAttribute("aria-orientation"),
     owned: owned.map((tab) => [tab.getAttribute("role"), tab.getAttribute("aria-selected")]),
     panels: owned.map((tab) => byId(tab.getAttribute("aria-controls")).getAttribute("role")),
   };
@@ -178,6 +180,10 @@ def test_keyboard_focuses_and_selects_tabs(page, site):
     )
     assert focused == ["tab", DEFAULT_FRAMEWORK]
 
+    # The tablist is horizontal: Up and Down leave the tabs alone (they scroll the page).
+    for key in ("ArrowDown", "ArrowUp"):
+        page.keyboard.press(key)
+        assert_all_show(page, DEFAULT_FRAMEWORK)
     page.keyboard.press("ArrowRight")
     assert_all_show(page, FRAMEWORKS[FRAMEWORKS.index(DEFAULT_FRAMEWORK) + 1])
     page.keyboard.press("Home")
@@ -197,8 +203,34 @@ def test_keyboard_focuses_and_selects_tabs(page, site):
 def test_tabs_have_aria_roles(page, site):
     page.goto(f"{site}/{CHAPTER}")
     roles = page.locator(GROUPS).first.evaluate(ARIA_JS)
+    assert roles["orientation"] == "horizontal"
     assert roles["owned"] == [["tab", str(fw == DEFAULT_FRAMEWORK).lower()] for fw in FRAMEWORKS]
     assert roles["panels"] == ["tabpanel"] * len(FRAMEWORKS)
+
+
+def test_copy_buttons_speak_portuguese(page, site):
+    page.goto(f"{site}/{CHAPTER}")
+    button = page.locator("button.copybtn").first
+    button.wait_for(state="attached")
+    assert button.get_attribute("data-tooltip") == "Copiar"
+    assert button.locator("svg title").text_content() == "Copiar para a área de transferência"
+
+
+@pytest.mark.parametrize("path", [CHAPTER, OTHER_PAGE, "index.html", "search.html?q=camada"])
+def test_pages_stay_portuguese_once_the_scripts_ran(page, site, english, path):
+    """What the scripts add (copy buttons, tab lists, search results) is Portuguese too."""
+    page.goto(f"{site}/{path}", wait_until="networkidle")
+    if path.startswith("search.html"):
+        page.wait_for_selector("#search-results p.search-summary", timeout=15000)
+    elif page.locator("div.highlight pre").count():
+        page.locator("button.copybtn").first.wait_for(state="attached")
+    dom = BeautifulSoup(page.content(), "html.parser")
+    found = [
+        (where, text, words)
+        for where, text in english.reader_strings(dom)
+        if (words := english.english_in(text))
+    ]
+    assert found == []
 
 
 def test_without_javascript_every_version_is_readable(browser, site):

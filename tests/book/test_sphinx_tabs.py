@@ -76,7 +76,7 @@ def test_download_box_links_each_export(sample_page):
     project, _ = sample_page
     box = project.page("caderno").select_one("div.frametabs-downloads")
     assert box is not None
-    assert box.get_text(" ", strip=True).startswith("Baixe este notebook para um só framework")
+    assert box.get_text(" ", strip=True).startswith("Baixe este caderno para um só framework:")
     links = box.select("a.reference.download")
     assert [link.get_text() for link in links] == [LABELS[fw] for fw in FRAMEWORKS]
     for fw, link in zip(FRAMEWORKS, links, strict=True):

@@ -2,8 +2,11 @@
 
 Loading MXNet's library after TensorFlow's crashes the process (a segmentation fault in
 ``ctypes.CDLL`` for libmxnet.so, seen with mxnet 1.9.1 and tensorflow-cpu 2.17.1), while
-the other order works. The frameworks are therefore imported here, MXNet first, before any
-test module of this folder imports one.
+the other order works. The root ``conftest.py`` already imports MXNet in
+``pytest_configure``, before any test is collected; :func:`framework_driver` still imports
+MXNet (where installed) before any other framework, so the order holds however this folder
+is run (``--noconftest`` aside, which skips these fixtures too). No framework is imported
+when this module is: only when a test asks for a driver.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import pytest
 
 from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES
 
-for _module in ("mxnet", "torch", "tensorflow"):
-    if importlib.util.find_spec(_module) is not None:
-        importlib.import_module(_module)
+
+def _mxnet_first() -> None:
+    """Import MXNet, where installed, so that TensorFlow can never be loaded before it."""
+    if importlib.util.find_spec("mxnet") is not None:
+        importlib.import_module("mxnet")
 
 
 def framework_driver(framework: str):
     """The framework's driver, or a skip where the framework is not installed."""
+    _mxnet_first()
     pytest.importorskip(IMPORT_NAMES[framework])
     from solutions.properties import DRIVERS
 
