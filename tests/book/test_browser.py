@@ -260,9 +260,11 @@ def test_math_renders_from_the_book_itself_with_no_outside_request(browser, site
     context.route("**/*", handle)
     page = context.new_page()
     try:
-        page.goto(f"{site}/chapters/exercises.html", wait_until="networkidle")
-        page.wait_for_selector("mjx-container", timeout=15000)
-        assert page.locator("mjx-container").count() >= 2
+        for name in ("custom-layers", "exercises", "solutions"):
+            page.goto(f"{site}/chapters/{name}.html", wait_until="networkidle")
+            page.wait_for_selector("mjx-container", timeout=15000)
+            assert page.locator("mjx-container").count() >= 2, name
+            assert page.locator("mjx-merror").count() == 0, f"a formula fails to render on {name}"
     finally:
         context.close()
     assert outside == []
