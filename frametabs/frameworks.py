@@ -57,7 +57,13 @@ def available_frameworks(environ: dict[str, str] | None = None) -> tuple[str, ..
     environ = os.environ if environ is None else environ
     chosen = environ.get(ENV_VARIABLE, "").strip()
     if chosen:
-        return parse_spec(chosen)
+        try:
+            return parse_spec(chosen)
+        except MarkerError as error:
+            raise MarkerError(
+                f"${ENV_VARIABLE}={chosen!r}: expected a comma-separated list of "
+                f"{', '.join(FRAMEWORKS)} (or all)"
+            ) from error
     return tuple(
         name for name in FRAMEWORKS if importlib.util.find_spec(IMPORT_NAMES[name]) is not None
     )

@@ -52,6 +52,11 @@ def test_environment_variable_overrides_installed_frameworks():
     assert available_frameworks({"FRAMETABS_FRAMEWORKS": "tensorflow"}) == ("tensorflow",)
 
 
+def test_bad_environment_variable_names_the_variable():
+    with pytest.raises(MarkerError, match=r"\$FRAMETABS_FRAMEWORKS='jax'"):
+        available_frameworks({"FRAMETABS_FRAMEWORKS": "jax"})
+
+
 def test_same_names_never_clash_between_frameworks(shell):
     runner = make_runner(shell)
     shell.run_cell("%%tab mxnet\nclass CenteredLayer: kind = 'mxnet'")
