@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import itertools
 import linecache
+import sys
+import types
 from typing import Any
 
 from frametabs.frameworks import LABELS, available_frameworks, parse_spec
@@ -26,6 +28,11 @@ def _split_trailing_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expres
         last = tree.body.pop()
         return tree, ast.Expression(last.value)
     return tree, None
+
+
+def namespace_module_name(framework: str) -> str:
+    """The name of the module whose dict holds ``framework``'s cells."""
+    return f"__tab_{framework}__"
 
 
 def _ends_with_semicolon(code: str) -> bool:
@@ -45,13 +52,16 @@ class TabRunner:
         self._cell_numbers = itertools.count(1)
 
     def namespace(self, framework: str) -> dict[str, Any]:
-        """The framework's namespace, created on first use."""
+        """The framework's namespace, created on first use.
+
+        It is the dict of a module registered in ``sys.modules`` (``__tab_pytorch__``...),
+        so classes defined in the cells can be pickled, as in a plain notebook.
+        """
         if framework not in self.namespaces:
-            self.namespaces[framework] = {
-                "__name__": "__main__",
-                "__builtins__": __builtins__,
-                "get_ipython": lambda: self.shell,
-            }
+            module = types.ModuleType(namespace_module_name(framework))
+            module.__dict__["get_ipython"] = lambda: self.shell
+            sys.modules[module.__name__] = module
+            self.namespaces[framework] = module.__dict__
         return self.namespaces[framework]
 
     def _register_source(self, framework: str, code: str) -> str:

@@ -170,7 +170,9 @@ def custom_layers(namespace, adapter):
     return sorted(
         name
         for name, value in namespace.items()
-        if isinstance(value, type) and issubclass(value, base) and value.__module__ == "__main__"
+        if isinstance(value, type)
+        and issubclass(value, base)
+        and value.__module__ == namespace["__name__"]
     )
 
 

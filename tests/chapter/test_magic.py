@@ -159,3 +159,12 @@ def test_traceback_shows_the_failing_line_of_the_cell(shell):
     assert "ZeroDivisionError" in captured.stdout
     assert "resultado = valor / 0" in captured.stdout
     assert "Could not get source" not in captured.stdout
+
+
+def test_classes_defined_in_cells_can_be_pickled(shell):
+    import pickle
+
+    runner = make_runner(shell)
+    shell.run_cell("%%tab pytorch\nclass Camada:\n    def __init__(self):\n        self.peso = 3")
+    layer = runner.namespace("pytorch")["Camada"]()
+    assert pickle.loads(pickle.dumps(layer)).peso == 3
