@@ -7,6 +7,7 @@ remaining probes, so one bad class never costs the other exercise its points.
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from grading.sandbox import ChildRun, Limits, Sandbox
 from grading.submission import SubmissionError, read_submission
 
 AUTO = "auto"
+INTERNAL_ERROR = "erro interno do corretor (o professor foi avisado; os detalhes não vão ao aluno)"
 SHORT = {"TensorReduction": "tr", "FourierHalf": "fh"}
 
 
@@ -73,9 +75,20 @@ class SubmissionReport:
         return 10.0 * len(checks.EXERCISES)
 
 
+RESERVED_IDS = frozenset({"gradebook.csv"})
+
+
 def submission_id(path: Path) -> str:
-    """The student's id: the file name without ``.ipynb``."""
-    return path.name.removesuffix(".ipynb")
+    """The student's id: the file name without ``.ipynb``, never a name the batch uses.
+
+    The id names the report folder ``out/<id>/``: an id equal to a reserved name (the
+    gradebook), empty, or starting with ``.`` (``..``, temporary files) gets a ``_`` in
+    front. Ids that already start with ``_`` get one too, so two files never share an id.
+    """
+    name = path.name.removesuffix(".ipynb")
+    if name in RESERVED_IDS or name[:1] in ("", ".", "_"):
+        return "_" + name
+    return name
 
 
 def _probe_id(exercise: str, framework: str, key: str) -> str:
@@ -103,12 +116,72 @@ def _write_requests(sandbox: Sandbox, probes: dict, pending: list[str]) -> None:
     ipc.write_request_files(sandbox.requests, entries)
 
 
-def _unfinished_probe(run: ChildRun) -> str | None:
-    """The probe the child was running when it died or was killed."""
-    started = [e.get("id") for e in run.events if e["event"] == "probe_start"]
-    done = {e.get("id") for e in run.events if e["event"] == "probe_done"}
-    open_probes = [probe_id for probe_id in started if probe_id not in done]
-    return open_probes[-1] if open_probes and isinstance(open_probes[-1], str) else None
+PROTOCOL_ERROR = "dados fora do protocolo vindos do processo (resultados forjados?)"
+BEFORE_CLASSES = frozenset({"started", "import_failed", "imported", "cell_start", "cell_done"})
+
+
+@dataclass
+class _Protocol:
+    """What the child's event log proves, read strictly in protocol order.
+
+    The log is written by a process that also runs student code, so it is untrusted:
+    exactly one ``classes`` event (after the cell events), then one ``probe_start`` /
+    ``probe_done`` pair per announced probe, in request order, then ``finished``. A
+    response counts only for a probe in ``done``; anything else is a ``violation``.
+    """
+
+    before: list[dict[str, Any]] = field(default_factory=list)
+    found: set[tuple[str, str]] | None = None
+    done: list[str] = field(default_factory=list)
+    open: str | None = None
+    finished: bool = False
+    violation: bool = False
+
+
+def _read_protocol(events: list[dict[str, Any]], pending: list[str], probes: dict) -> _Protocol:
+    proto = _Protocol()
+    frameworks = {probes[p][1] for p in pending}
+    expected: list[str] = []
+    for event in events:
+        kind = event.get("event")
+        if proto.found is None:
+            if kind in BEFORE_CLASSES:
+                proto.before.append(event)
+                continue
+            found = event.get("found") if kind == "classes" else None
+            keys = [tuple(k) for k in found if isinstance(k, list)] if type(found) is list else []
+            if (
+                kind != "classes"
+                or type(found) is not list
+                or len(found) > len(checks.EXERCISES) * len(frameworks)
+                or len(keys) != len(found)
+                or not all(
+                    len(k) == 2 and k[0] in checks.EXERCISES and k[1] in frameworks for k in keys
+                )
+            ):
+                proto.violation = True
+                return proto
+            proto.found = set(keys)
+            expected = [p for p in pending if (probes[p][2]["exercise"], probes[p][1]) in keys]
+            continue
+        position = len(proto.done)
+        if proto.finished:
+            proto.violation = True
+        elif kind == "probe_start" and proto.open is None and position < len(expected):
+            if event.get("id") != expected[position]:
+                proto.violation = True
+            proto.open = expected[position]
+        elif kind == "probe_done" and proto.open is not None and event.get("id") == proto.open:
+            proto.done.append(proto.open)
+            proto.open = None
+        elif kind == "finished" and proto.open is None and position == len(expected):
+            proto.finished = True
+        else:
+            proto.violation = True
+        if proto.violation:
+            proto.open = None
+            return proto
+    return proto
 
 
 def _failure(run: ChildRun, limits: Limits) -> tuple[str, str]:
@@ -156,12 +229,11 @@ def _short(value: Any, limit: int = 60) -> str:
     return str(value)[:limit]
 
 
-def _record_events(state: _Run, events: list[dict[str, Any]], first: bool) -> None:
+def _record_events(state: _Run, proto: _Protocol, first: bool) -> None:
     """Classes found (every run), cell errors and import failures (first run only)."""
-    for event in events:
+    state.found.update(proto.found or ())
+    for event in proto.before:
         kind = event["event"]
-        if kind == "classes" and isinstance(event.get("found"), list):
-            state.found.update(tuple(key) for key in event["found"] if isinstance(key, list))
         if first and kind == "cell_done" and isinstance(event.get("error"), dict):
             error = event["error"]
             line = error.get("line")
@@ -196,20 +268,29 @@ def _run_child(
         _record_timings(state, run, launched)
         dropped = f"\n[… {run.output_dropped} bytes omitidos]" if run.output_dropped else ""
         state.log = run.output + dropped
-        _record_events(state, run.events, first)
+        proto = _read_protocol(run.events, pending, probes)
+        _record_events(state, proto, first)
         first = False
-        for probe_id in pending:
+        for probe_id in proto.done:
             response = ipc.read_response(sandbox.responses, probe_id)
             if response is not None:
                 state.responses[probe_id] = response
         pending = [p for p in pending if p not in state.responses]
-        if any(e["event"] == "finished" for e in run.events) and run.killed_for is None:
+        if proto.violation:
+            state.status = "crashed"
+            state.notes.append(PROTOCOL_ERROR)
+            for probe_id in pending:
+                state.failed[probe_id] = ("crashed", PROTOCOL_ERROR)
+            return
+        if proto.finished and run.killed_for is None:
+            for probe_id in pending:  # announced as done, but no readable response
+                state.failed.setdefault(probe_id, ("crashed", "sem resposta do processo"))
             return
         if not any(e["event"] == "started" for e in run.events) and run.killed_for is None:
             raise RuntimeError(f"o processo filho não iniciou: {run.output[-2000:]}")
         status, message = _failure(run, limits)
         state.status = status if state.status == "ok" else state.status
-        culprit = _unfinished_probe(run)
+        culprit = proto.open
         if culprit is None or run.killed_for == "deadline":
             state.notes.append(message)
             for probe_id in pending:
@@ -320,9 +401,10 @@ def grade_submission(path: Path, options: GradeOptions) -> SubmissionReport:
         state.notes.append(f"notebook inválido: {error}")
         message = f"notebook inválido: {error}"
         grades = [ExerciseGrade(e, None, (), message) for e in checks.EXERCISES]
-    except Exception:  # a bug of the grader: reported, never hidden
+    except Exception:  # a bug of the grader: reported to the instructor, never hidden
         state.status = "grader_error"
-        state.notes.append("erro interno do corretor:\n" + traceback.format_exc(limit=5))
+        state.notes.append(INTERNAL_ERROR)
+        print(f"erro interno do corretor em {path}:\n{traceback.format_exc()}", file=sys.stderr)
         grades = [ExerciseGrade(e, None, (), "erro interno do corretor") for e in checks.EXERCISES]
     finally:
         if sandbox is not None:

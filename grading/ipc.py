@@ -9,7 +9,11 @@ same sanitising, so both runners judge exactly the same kind of data.
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -149,24 +153,68 @@ def write_request_files(directory: Path, probes: list[dict[str, Any]]) -> None:
     (directory / "requests.json").write_text(json.dumps(entries), encoding="utf-8")
 
 
-def _load_array(path: Path) -> np.ndarray:
-    if not path.is_file() or path.is_symlink():
-        raise IPCError(f"arquivo ausente: {path.name}")
-    if path.stat().st_size > MAX_ARRAY_BYTES + 4096:
+def _open_regular(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file no larger than ``limit``.
+
+    The child owns the directory: a link, FIFO or device is refused, and the checks are
+    made on the opened descriptor (no check-then-open race).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # missing, or a link (ELOOP)
+        raise IPCError(f"arquivo ausente: {path.name}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise IPCError(f"não é um arquivo comum: {path.name}")
+        if info.st_size > limit:
+            raise IPCError(f"arquivo grande demais: {path.name}")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
         raise IPCError(f"arquivo grande demais: {path.name}")
-    with path.open("rb") as handle:
-        return plain_array(np.load(handle, allow_pickle=False))
+    return data
+
+
+def _parse_array(data: bytes, name: str) -> np.ndarray:
+    """An array from ``.npy`` bytes; the header is checked before anything is allocated."""
+    handle = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise IPCError(f"versão de .npy não aceita: {name}")
+    except IPCError:
+        raise
+    except Exception:  # numpy raises ValueError and friends on a bad header
+        raise IPCError(f"cabeçalho .npy inválido: {name}") from None
+    if dtype not in ALLOWED_DTYPES:
+        raise IPCError(f"tipo de dados não aceito: {dtype}")
+    if len(shape) > MAX_ARRAY_DIMS or not all(type(n) is int and n >= 0 for n in shape):
+        raise IPCError(f"forma inválida: {name}")
+    nbytes = dtype.itemsize * math.prod(shape)
+    if nbytes > MAX_ARRAY_BYTES or nbytes != len(data) - handle.tell():
+        raise IPCError(f"array grande demais ou truncado: {name}")
+    handle.seek(0)
+    return plain_array(np.load(handle, allow_pickle=False))
+
+
+def _load_array(path: Path) -> np.ndarray:
+    return _parse_array(_open_regular(path, MAX_ARRAY_BYTES + 4096), path.name)
 
 
 def read_response(directory: Path, probe_id: str) -> dict[str, Any] | None:
     """The sanitised response the child wrote for ``probe_id``; ``None`` if there is none."""
     meta_path = directory / f"{probe_id}.json"
-    if not meta_path.is_file() or meta_path.is_symlink():
+    if not os.path.lexists(meta_path):
         return None
     try:
-        if meta_path.stat().st_size > MAX_JSON_BYTES:
-            raise IPCError("metadados grandes demais")
-        raw = json.loads(meta_path.read_text(encoding="utf-8"))
+        raw = json.loads(_open_regular(meta_path, MAX_JSON_BYTES).decode("utf-8"))
         if not isinstance(raw, dict) or not isinstance(raw.get("arrays", {}), dict):
             raise IPCError("metadados mal formados")
         for name, file_name in raw.pop("arrays", {}).items():
@@ -174,6 +222,6 @@ def read_response(directory: Path, probe_id: str) -> dict[str, Any] | None:
             if name not in ARRAY_NAMES or file_name != expected:
                 raise IPCError(f"array inesperado: {name}")
             raw[name] = _load_array(directory / expected)
-    except (IPCError, OSError, ValueError) as problem:
+    except (IPCError, OSError, ValueError, RecursionError) as problem:
         raw = {"error": {"stage": "output", "type": "DadosInválidos", "message": str(problem)}}
     return sanitize_response(raw)

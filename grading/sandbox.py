@@ -9,7 +9,11 @@ allows):
     ``/root``, ``/home``, the temp directories and every submission/output directory, and
     drops to a user id of its own (one per concurrent slot) before student code runs.
     When its first process ends, the kernel kills every process left in the namespace, even
-    one started with ``setsid``.
+    one started with ``setsid``: at the end that process is killed explicitly (found as
+    ``unshare``'s child), and it re-arms its parent-death signal after changing user.
+    The sandbox directory (work dir, responses) is a tmpfs of ``Limits.disk`` bytes on the
+    host (unmounted by ``close``; a grader killed mid-run leaves it mounted), and every
+    world-writable directory (``/run/lock``, ``/var/tmp``, ...) is covered in the child.
 ``userns`` (not root, user namespaces allowed)
     the same with ``--user --map-root-user``, without the change of user.
 ``none``
@@ -20,6 +24,7 @@ allows):
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -47,6 +52,34 @@ POLL_SECONDS = 0.05
 PROGRESS_LIMIT = 1024 * 1024
 
 
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/run/lock", "/var/lock")
+MNT_DETACH = 2
+
+
+@functools.cache
+def world_writable() -> tuple[str, ...]:
+    """World-writable directories near the top of the tree (covered with tmpfs in the child).
+
+    They would let a submission leave files for the next one (``/run/lock`` persists).
+    """
+    found = {path for path in SHARED_WRITABLE if os.path.isdir(path)}
+    tops = ["/", "/run", "/var", "/dev", "/var/lib", "/var/cache", "/var/spool"]
+    for top in tops:
+        with contextlib.suppress(OSError), os.scandir(top) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.is_dir(follow_symlinks=False) and entry.stat().st_mode & 0o002:
+                        found.add(entry.path)
+    return tuple(sorted(found))
+
+
+def _libc_call(name: str, *args: Any) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{name}: {os.strerror(errno)}")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Time and resource limits for one submission's child."""
@@ -61,6 +94,7 @@ class Limits:
     processes: int = 512
     open_files: int = 1024
     output_bytes: int = 32 * 1024
+    disk: int = 256 * 2**20  # the sandbox directory's tmpfs (namespaces mode)
 
 
 @dataclass
@@ -172,6 +206,12 @@ class Sandbox:
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="grading-"))
+        self.mounted = False
+        if self.mode == "namespaces":  # root: bound what the child can write, in total
+            with contextlib.suppress(OSError):
+                options = f"size={self.limits.disk},mode=755".encode()
+                _libc_call("mount", b"tmpfs", bytes(self.root), b"tmpfs", 2 | 4, options)
+                self.mounted = True
         self.root.chmod(0o755)
         self.uid = _UIDS.take() if self.mode == "namespaces" else None
         harness = self.root / "harness"
@@ -200,6 +240,7 @@ class Sandbox:
     def _config(self, frameworks: list[str], namespaces: list[str], exercises: list[str]):
         project = str(Path(child.__file__).resolve().parents[2])
         hide = {project, "/root", "/home", "/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()}
+        hide.update(world_writable())
         hide.update(self.hide)
         keep = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
         limits = self.limits
@@ -252,8 +293,13 @@ class Sandbox:
         deadline: float,
     ) -> ChildRun:
         """Start the child once; return when it exits, stalls or reaches ``deadline``."""
-        for name in os.listdir(self.responses):
-            (self.responses / name).unlink()
+        for folder in (self.responses, self.root / "work"):  # a fresh start, a full quota
+            for entry in os.scandir(folder):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
         self.write("config.json", self._config(frameworks, namespaces, exercises))
         token = secrets.token_hex(16)
         home = f"{SANDBOX_MOUNT}/work" if self.mode != "none" else str(self.root / "work")
@@ -307,6 +353,9 @@ class Sandbox:
 
     def close(self) -> None:
         """Remove the directory and give the user id back."""
+        if self.mounted:
+            with contextlib.suppress(OSError):
+                _libc_call("umount2", bytes(self.root), MNT_DETACH)
         shutil.rmtree(self.root, ignore_errors=True)
         if self.uid is not None:
             _UIDS.give(self.uid)
@@ -318,8 +367,26 @@ class Sandbox:
         self.close()
 
 
+def _children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (with ``unshare``: the namespace's PID 1)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                found.extend(int(n) for n in (task / "children").read_text().split())
+    return found
+
+
 def _kill(process: subprocess.Popen) -> None:
-    """SIGKILL the child's whole session (with namespaces, its PID namespace dies too)."""
+    """SIGKILL the child's whole session and the PID namespace's init.
+
+    The harness may leave the session (``os.setsid`` in a cell), so its init is found as
+    ``unshare``'s child and killed first, while ``unshare`` still holds it: when PID 1 of a
+    PID namespace dies, the kernel kills every process in that namespace.
+    """
+    for pid in _children(process.pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -347,7 +414,7 @@ def _read_events(path: Path, offset: int) -> tuple[int, list[dict[str, Any]]]:
     for line in data[:end].splitlines():
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: '[' * 200000
             continue
         if isinstance(event, dict) and isinstance(event.get("event"), str):
             events.append(event)

@@ -28,6 +28,8 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
+PR_SET_PDEATHSIG = 1
+SIGKILL = 9
 
 _libc = None
 
@@ -103,6 +105,11 @@ def drop_privileges(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    # changing the user clears the parent-death signal ``unshare --kill-child`` set: re-arm
+    # it, so that this process (PID 1 of the namespace) dies with ``unshare``
+    _call("prctl", PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # outside a PID namespace: the parent is already gone
+        os._exit(1)
     _call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 

@@ -1,9 +1,23 @@
 """The child's main program: run a submission's cells, then the requested probes.
 
 Started by ``grading.sandbox`` as ``python -I harness.py SANDBOX_DIR`` with ``boot.py`` and
-``probe.py`` beside it. It reads ``config.json``, ``cells.json`` and ``requests/``; it writes
-``responses/`` (one JSON + ``.npy`` files per probe) and ``responses/progress.jsonl`` (events
-with timestamps: what started, what finished). It never sees an expected value.
+``probe.py`` beside it. Before isolating itself (and so before any student code runs) it
+reads ``requests/`` into memory and deletes those files; then it reads ``config.json`` and
+``cells.json`` and writes ``responses/`` (one JSON + ``.npy`` files per probe) and
+``responses/progress.jsonl`` (events with timestamps: what started, what finished). It never
+sees an expected value.
+
+Residual risk: this process also runs the student's code, which can patch this module,
+walk the stack or ``gc`` to the in-memory requests, and write to ``responses/`` and the
+progress log. The trusted side (``grading.grader._read_protocol``) accepts the log only in
+strict protocol order (one ``classes`` event after the cells, one start/done pair per
+announced probe, in request order, then ``finished``), refuses anything else for the rest
+of that submission, and reads responses only for probes completed in order. A submission
+that finds the inputs in memory, computes the right answers itself (NumPy) and writes a
+complete, well-ordered fake log and responses before exiting is still accepted: it
+earns the points for values it really computed, and can fake the framework-only facts
+(a tensor result, a registered parameter, a gradient). Closing that needs the probes to run
+where student code cannot write (not possible while both share this process).
 """
 
 from __future__ import annotations
@@ -102,11 +116,24 @@ def find_classes(namespaces: dict[str, dict], exercises: list[str]) -> dict[tupl
     return found
 
 
-def load_request(root: str, entry: dict) -> dict[str, Any]:
-    request = {key: value for key, value in entry.items() if key != "arrays"}
-    for key, file_name in entry.get("arrays", {}).items():
-        request[key] = np.load(os.path.join(root, "requests", file_name), allow_pickle=False)
-    return request
+def load_requests(sandbox_host: str) -> list[dict[str, Any]]:
+    """Every request with its arrays, read into memory; the files are then deleted.
+
+    Runs before ``boot.isolate`` (and so before any student code): once the cells run,
+    the probe inputs are no longer on disk for them to read.
+    """
+    directory = os.path.join(sandbox_host, "requests")
+    with open(os.path.join(directory, "requests.json"), encoding="utf-8") as handle:
+        entries = json.load(handle)
+    requests = []
+    for entry in entries:
+        request = {key: value for key, value in entry.items() if key != "arrays"}
+        for key, file_name in entry.get("arrays", {}).items():
+            request[key] = np.load(os.path.join(directory, file_name), allow_pickle=False)
+        requests.append(request)
+    for name in os.listdir(directory):
+        os.unlink(os.path.join(directory, name))
+    return requests
 
 
 def write_response(directory: str, probe_id: str, response: dict[str, Any]) -> None:
@@ -124,14 +151,15 @@ def write_response(directory: str, probe_id: str, response: dict[str, Any]) -> N
 
 def run_probes(root: str, requests: list[dict], found: dict, timeout: float, progress: Progress):
     out = os.path.join(root, "responses")
-    for entry in requests:
+    for request in requests:
+        entry = request
         key = (entry["exercise"], entry["framework"])
         if key not in found:
             continue
         progress.emit("probe_start", id=entry["id"])
         _alarm(timeout)
         try:
-            response = probe.run_probe(found[key], entry["framework"], load_request(root, entry))
+            response = probe.run_probe(found[key], entry["framework"], dict(request))
         finally:
             _alarm(0)
         try:
@@ -147,6 +175,7 @@ def main(sandbox_host: str) -> None:
     started = time.time()
     with open(os.path.join(sandbox_host, "config.json"), encoding="utf-8") as handle:
         config = json.load(handle)
+    requests = load_requests(sandbox_host)
     root = boot.isolate(config)
     os.chdir(os.path.join(root, "work"))
     progress = Progress(os.path.join(root, "responses", "progress.jsonl"))
@@ -160,8 +189,6 @@ def main(sandbox_host: str) -> None:
     progress.emit("imported")
     with open(os.path.join(root, "cells.json"), encoding="utf-8") as handle:
         cells = json.load(handle)
-    with open(os.path.join(root, "requests", "requests.json"), encoding="utf-8") as handle:
-        requests = json.load(handle)
     timeouts = config["timeouts"]
     namespaces = run_cells(cells, config["namespaces"], timeouts["cell"], progress)
     found = find_classes(namespaces, config["exercises"])

@@ -187,18 +187,98 @@ def _notebooks(folder: Path, helpers, port: int, out: Path) -> dict[str, Path]:
         "rede": [
             tab(
                 "pytorch",
-                "import socket\n"
-                f"socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'oi')",
+                "import socket\nverdict = []\n"
+                f"for address in [('127.0.0.1', {port}), ('1.1.1.1', 80)]:\n"
+                "    try:\n"
+                "        socket.create_connection(address, timeout=2).sendall(b'oi')\n"
+                "        verdict.append('aberta')\n"
+                "    except OSError:\n"
+                "        verdict.append('fechada')\n"
+                "raise RuntimeError('rede: ' + ','.join(verdict))",
             ),
-            tab("pytorch", "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)"),
             *good,
         ],
         "segredos": [
             tab(
                 "pytorch",
-                "import os\nraise RuntimeError(repr(dict(os.environ)) + "
-                "open('/proc/self/cmdline').read())",
+                "import os\n"
+                "seen = ' '.join(os.environ.values()) + open('/proc/self/cmdline').read()\n"
+                f"raise RuntimeError('HOME ' + ('vazou' if {CANARY!r} in seen else 'limpo'))",
             ),
+            *good,
+        ],
+        # the reviewer's forgery: reads the probe inputs, writes responses and a classes event
+        "forjado": [
+            tab(
+                "pytorch",
+                "import json, os\nroot = os.path.dirname(os.getcwd())\n"
+                "requests = json.load(open(os.path.join(root, 'requests', 'requests.json')))",
+            ),
+        ],
+        # a fake protocol written by a cell: garbage classes, an unknown probe, then exit
+        "protocolo_falso": [
+            tab(
+                "pytorch",
+                "import json, os\n"
+                "path = os.path.join(os.path.dirname(os.getcwd()), 'responses', 'progress.jsonl')\n"
+                "with open(path, 'a') as log:\n"
+                "    log.write('[' * 200000 + '\\n')\n"
+                "    for event in [{'event': 'classes', 'found': [[[1], [2]]]},\n"
+                "                  {'event': 'classes', 'found': [['FourierHalf', 'pytorch']]},\n"
+                "                  {'event': 'probe_start', 'id': 'nao-existe'}]:\n"
+                "        log.write(json.dumps(event) + '\\n')\n"
+                "os._exit(3)",
+            ),
+            *good,
+        ],
+        "colchetes": [
+            tab(
+                "pytorch",
+                "import os\n"
+                "path = os.path.join(os.path.dirname(os.getcwd()), 'responses', 'progress.jsonl')\n"
+                "open(path, 'a').write('[' * 200000 + '\\n')",
+            ),
+            *good,
+        ],
+        "nome_longo": [
+            tab(
+                "pytorch",
+                "import torch\nfrom torch import nn\n"
+                "class TensorReduction(nn.Module):\n    def __init__(self, i, u):\n"
+                "        super().__init__()\n"
+                "        setattr(self, 'p' * 200 + '_weight', nn.Parameter(torch.randn(i, i, u)))\n"
+                "    def forward(self, X):\n"
+                "        w = getattr(self, 'p' * 200 + '_weight')\n"
+                "        return torch.einsum('ijk,bi,bj->bk', w, X, X)",
+            ),
+            _ref("FourierHalf"),
+        ],
+        "imortal": [
+            tab(
+                "pytorch",
+                "import os, subprocess, time\nos.setsid()\n"
+                "subprocess.Popen(['sh', '-c', "
+                f"'trap \"\" HUP INT TERM; while :; do sleep 1; done # {MARKER}'], "
+                "start_new_session=True)\n"
+                "while True:\n    try:\n        time.sleep(1000)\n"
+                "    except BaseException:\n        pass",
+            ),
+        ],
+        "disco": [
+            tab(
+                "pytorch",
+                "import os\nblock = b'\\0' * 2**20\ntry:\n"
+                "    for f in range(6):\n        with open(f'f{f}', 'wb') as h:\n"
+                "            for _ in range(60):\n                h.write(block)\n"
+                "except OSError as error:\n    problem = error\nelse:\n    problem = None\n"
+                "for f in range(6):\n    if os.path.exists(f'f{f}'):\n        os.remove(f'f{f}')\n"
+                "raise RuntimeError(f'disco: {problem}')",
+            ),
+            *good,
+        ],
+        "trava": [
+            tab("pytorch", f"open('/run/lock/{MARKER}', 'w').write('x')"),
+            tab("pytorch", f"open('/var/tmp/{MARKER}', 'w').write('x')"),
             *good,
         ],
     }
@@ -299,6 +379,9 @@ def test_good_submissions_keep_full_marks(batch):
         "processo_fundo",
         "rede",
         "segredos",
+        "colchetes",
+        "disco",
+        "trava",
     ):
         assert batch["results"][name]["score"] == 20.0, (name, batch["feedback"][name])
     three = batch["feedback"]["bom_tres_frameworks"]
@@ -431,14 +514,42 @@ def test_no_process_survives_the_batch(batch):
 
 def test_the_network_is_closed(batch):
     assert batch["connection"] is None
-    assert (
-        batch["feedback"]["rede"].count("levantou OSError")
-        + batch["feedback"]["rede"].count("Error")
-        >= 2
-    )
+    assert "rede: fechada,fechada" in batch["feedback"]["rede"]
 
 
 def test_the_child_sees_no_secret_from_the_grader_environment(batch):
     text = batch["feedback"]["segredos"]
-    assert "RuntimeError" in text and "HOME" in text
-    assert CANARY not in text
+    assert "HOME limpo" in text, text
+    assert "vazou" not in text and CANARY not in text
+
+
+def test_forged_responses_earn_nothing(batch):
+    assert batch["results"]["forjado"]["score"] == 0.0
+    assert "FileNotFoundError" in batch["feedback"]["forjado"]  # the inputs are gone
+
+
+def test_a_fake_protocol_is_a_failure_of_that_submission_only(batch):
+    assert batch["done"].returncode == 0
+    assert batch["rows"]["protocolo_falso"]["status"] != "grader error"
+    assert batch["results"]["protocolo_falso"]["score"] == 0.0
+    assert "erro interno" not in batch["feedback"]["protocolo_falso"]
+
+
+def test_a_long_parameter_name_is_judged_not_a_grader_error(batch, helpers):
+    scores = _scores(batch, helpers, "nome_longo")
+    assert scores["FourierHalf"] == 10.0
+    assert 0.0 < scores["TensorReduction"] < 10.0
+    assert "erro interno" not in batch["feedback"]["nome_longo"]
+
+
+def test_a_child_that_leaves_the_session_does_not_outlive_grading(batch):
+    assert batch["results"]["imortal"]["score"] == 0.0
+    test_no_process_survives_the_batch(batch)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the disk limit needs the namespaces mode")
+def test_disk_and_shared_directories_are_bounded(batch):
+    assert "No space left on device" in batch["feedback"]["disco"]
+    assert not os.path.exists(f"/run/lock/{MARKER}")
+    assert not os.path.exists(f"/var/tmp/{MARKER}")
+    assert batch["feedback"]["trava"].count("PermissionError") == 2

@@ -1,0 +1,194 @@
+"""Data from the child is untrusted: bad data fails a probe or a submission, never the grader."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from grading import checks, grader, ipc, sandbox
+from grading.child import harness
+
+
+def _npy_with_header(path: Path, header: str) -> None:
+    header = header.ljust(118) + "\n"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+
+
+def test_a_huge_shape_in_an_npy_header_is_refused_before_loading(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"arrays": {"output": "p.output.npy"}}))
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }"
+    _npy_with_header(tmp_path / "p.output.npy", header)
+    response = ipc.read_response(tmp_path, "p")
+    assert response["error"]["type"] == "DadosInválidos"
+    assert "output" not in response
+
+
+def test_a_truncated_npy_is_refused(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"arrays": {"output": "p.output.npy"}}))
+    np.save(tmp_path / "p.output.npy", np.zeros(100, np.float32))
+    data = (tmp_path / "p.output.npy").read_bytes()
+    (tmp_path / "p.output.npy").write_bytes(data[:-8])
+    assert ipc.read_response(tmp_path, "p")["error"]["type"] == "DadosInválidos"
+
+
+def test_a_link_is_never_followed_even_if_it_appears_after_a_check(tmp_path, monkeypatch):
+    # the child owns the directory and may swap a file for a link between check and open
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({"weight_named": True}))
+    folder = tmp_path / "responses"
+    folder.mkdir()
+    (folder / "p.json").symlink_to(elsewhere)
+    monkeypatch.setattr(Path, "is_file", lambda self: True)
+    monkeypatch.setattr(Path, "is_symlink", lambda self: False)
+    response = ipc.read_response(folder, "p")
+    assert response["error"]["type"] == "DadosInválidos"
+    assert response["weight_named"] is False
+
+
+def test_a_fifo_response_does_not_block(tmp_path):
+    os.mkfifo(tmp_path / "p.json")
+    assert ipc.read_response(tmp_path, "p")["error"]["type"] == "DadosInválidos"
+
+
+def test_a_deeply_nested_progress_line_is_skipped(tmp_path):
+    path = tmp_path / "progress.jsonl"
+    path.write_text("[" * 200000 + "\n" + json.dumps({"event": "started"}) + "\n")
+    _, events = sandbox._read_events(path, 0)
+    assert events == [{"event": "started"}]
+
+
+def _registered_response(name: str, weights: np.ndarray) -> dict:
+    raw = {
+        "params": [{"name": name, "shape": list(weights.shape), "trainable": True}],
+        "weight_named": True,
+        "weight": weights.astype(np.float32),
+    }
+    return ipc.sanitize_response(raw)
+
+
+def _registered_check() -> checks.Check:
+    return next(
+        c for c in checks.checks_for("TensorReduction") if c.judge.__name__.endswith("registered")
+    )
+
+
+def test_a_long_parameter_name_fails_the_check_without_an_error():
+    check = _registered_check()
+    request = check.request(1)
+    sizes = request["sizes"]
+    weights = np.random.default_rng(0).standard_normal(
+        (sizes["in_units"], sizes["in_units"], sizes["units"])
+    )
+    response = _registered_response("p" * 200 + "_weight", weights)
+    assert check.judge(request, response, "pytorch").status == "failed"
+
+
+def test_a_nan_weight_is_not_normally_initialised():
+    check = _registered_check()
+    request = check.request(1)
+    sizes = request["sizes"]
+    weights = np.random.default_rng(0).standard_normal(
+        (sizes["in_units"], sizes["in_units"], sizes["units"])
+    )
+    assert check.judge(request, _registered_response("weight", weights), "pytorch").status == (
+        "passed"
+    )
+    weights.flat[0] = np.nan
+    verdict = check.judge(request, _registered_response("weight", weights), "pytorch")
+    assert verdict.status == "failed"
+
+
+def _protocol(events):
+    probes = grader._probes(["pytorch"], 1)
+    return grader._read_protocol(events, list(probes), probes), list(probes)
+
+
+def test_the_protocol_accepts_the_harness_sequence_only():
+    _, pending = _protocol([])
+    both = [["TensorReduction", "pytorch"], ["FourierHalf", "pytorch"]]
+    good = [{"event": "started"}, {"event": "imported"}, {"event": "classes", "found": both}]
+    for probe_id in pending:
+        good += [{"event": "probe_start", "id": probe_id}, {"event": "probe_done", "id": probe_id}]
+    proto, _ = _protocol([*good, {"event": "finished"}])
+    assert proto.done == pending and proto.finished and not proto.violation
+    bad_runs = [
+        [{"event": "classes", "found": [[[1], [2]]]}],
+        [{"event": "classes", "found": "TensorReduction"}],
+        [{"event": "classes", "found": [["Outra", "pytorch"]]}],
+        [{"event": "probe_start", "id": pending[0]}],
+        [*good[:3], {"event": "classes", "found": both}],
+        [*good[:3], {"event": "probe_start", "id": "nao-existe"}],
+        [*good[:3], {"event": "probe_start", "id": pending[1]}],
+        [*good[:3], {"event": "probe_done", "id": pending[0]}],
+        [*good, {"event": "finished"}, {"event": "probe_start", "id": pending[0]}],
+    ]
+    for events in bad_runs:
+        proto, _ = _protocol(events)
+        assert proto.violation, events
+        assert proto.open is None
+
+
+def test_reserved_submission_ids_are_escaped():
+    assert grader.submission_id(Path("x/gradebook.csv.ipynb")) == "_gradebook.csv"
+    assert grader.submission_id(Path("x/..ipynb")) == "_."
+    assert grader.submission_id(Path("x/.ipynb")) == "_"
+    assert grader.submission_id(Path("x/_ana.ipynb")) == "__ana"
+    assert grader.submission_id(Path("x/ana.ipynb")) == "ana"
+
+
+def test_shared_writable_directories_are_covered():
+    for directory in ("/run/lock", "/var/tmp", "/tmp"):
+        if os.path.isdir(directory):
+            assert directory in sandbox.world_writable()
+
+
+def test_the_requests_are_deleted_once_loaded(tmp_path):
+    (tmp_path / "requests").mkdir()
+    probes = grader._probes(["pytorch"], 1)
+    entries = [{"id": p, "framework": f, **r} for p, (_, f, r) in probes.items()]
+    ipc.write_request_files(tmp_path / "requests", entries)
+    loaded = harness.load_requests(str(tmp_path))
+    assert [r["id"] for r in loaded] == list(probes)
+    assert isinstance(loaded[0]["X"], np.ndarray)
+    assert os.listdir(tmp_path / "requests") == []
+
+
+def test_returning_the_input_earns_nothing_on_the_n_equals_1_check():
+    check = next(c for c in checks.checks_for("FourierHalf") if c.key == "tiny")
+    request = check.request(1)
+    X = request["X"]
+    as_input = ipc.sanitize_response({"output": X.copy(), "output_is_tensor": True})
+    assert check.judge(request, as_input, "pytorch").status == "failed"
+    right = ipc.sanitize_response({"output": X.astype(np.complex64), "output_is_tensor": True})
+    assert check.judge(request, right, "pytorch").status == "passed"
+
+
+def test_a_grader_traceback_goes_to_stderr_not_to_the_student(tmp_path, monkeypatch, capsys):
+    def broken(path):
+        raise RuntimeError("segredo-do-corretor")
+
+    monkeypatch.setattr(grader, "read_submission", broken)
+    report = grader.grade_submission(tmp_path / "ana.ipynb", grader.GradeOptions(seed=1))
+    assert report.status == "grader_error"
+    notes = "\n".join(report.notes)
+    assert "erro interno do corretor" in notes
+    assert "Traceback" not in notes and "segredo-do-corretor" not in notes
+    assert "segredo-do-corretor" in capsys.readouterr().err
+
+
+def test_a_submission_named_like_the_gradebook_keeps_the_gradebook(tmp_path, helpers):
+    folder, out = tmp_path / "entregas", tmp_path / "notas"
+    folder.mkdir()
+    for name in ("gradebook.csv", "ana", ".oculto"):
+        helpers.write_notebook(folder / f"{name}.ipynb", ["%%tab pytorch\nx = 1"])
+    done = helpers.run_cli([str(folder), "--out", str(out), "--seed", "1", "--jobs", "2"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "gradebook.csv").is_file()
+    with (out / "gradebook.csv").open(encoding="utf-8") as handle:
+        ids = {row["id"] for row in csv.DictReader(handle)}
+    assert ids == {"_gradebook.csv", "ana", "_.oculto"}
+    assert (out / "_gradebook.csv" / "results.json").is_file()
