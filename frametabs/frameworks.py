@@ -67,3 +67,18 @@ def available_frameworks(environ: dict[str, str] | None = None) -> tuple[str, ..
     return tuple(
         name for name in FRAMEWORKS if importlib.util.find_spec(IMPORT_NAMES[name]) is not None
     )
+
+
+def installed_frameworks() -> tuple[str, ...]:
+    """Frameworks installed in this environment, whatever ``$FRAMETABS_FRAMEWORKS`` says."""
+    return available_frameworks(environ={})
+
+
+def load_mxnet_first(enabled: tuple[str, ...]) -> None:
+    """Load MXNet now when TensorFlow may come later in the same process.
+
+    libmxnet.so (MXNet 1.9.1) segfaults when it is loaded after TensorFlow 2.17; the other
+    order is safe, so a process that may use both loads MXNet first.
+    """
+    if "mxnet" in enabled and "tensorflow" in enabled:
+        importlib.import_module(IMPORT_NAMES["mxnet"])

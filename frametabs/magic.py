@@ -16,7 +16,7 @@ import sys
 import types
 from typing import Any
 
-from frametabs.frameworks import LABELS, available_frameworks, parse_spec
+from frametabs.frameworks import LABELS, available_frameworks, load_mxnet_first, parse_spec
 
 OUTPUT_KEY = "frametabs"
 _RUNNER_ATTRIBUTE = "_frametabs_runner"
@@ -137,22 +137,12 @@ def get_runner(shell: Any) -> TabRunner:
     return getattr(shell, _RUNNER_ATTRIBUTE)
 
 
-def load_safely_ordered(enabled: tuple[str, ...]) -> None:
-    """Load MXNet now when TensorFlow may come later in the same process.
-
-    libmxnet.so (MXNet 1.9.1) segfaults when it is loaded after TensorFlow 2.17; the other
-    order is safe, so a notebook may run its TensorFlow cells before its MXNet ones.
-    """
-    if "mxnet" in enabled and "tensorflow" in enabled:
-        import mxnet  # noqa: F401
-
-
 def register(shell: Any) -> TabRunner:
     """Attach a runner to ``shell`` and register ``%%tab``; idempotent."""
     runner = getattr(shell, _RUNNER_ATTRIBUTE, None)
     if runner is None:
         runner = TabRunner(shell)
         setattr(shell, _RUNNER_ATTRIBUTE, runner)
-        load_safely_ordered(runner.enabled)
+        load_mxnet_first(runner.enabled)
     shell.register_magic_function(runner.run_cell, magic_kind="cell", magic_name="tab")
     return runner

@@ -11,23 +11,14 @@ when this module is: only when a test asks for a driver.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import pytest
 
-from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES
-
-
-def _mxnet_first() -> None:
-    """Import MXNet, where installed, so that TensorFlow can never be loaded before it."""
-    if importlib.util.find_spec("mxnet") is not None:
-        importlib.import_module("mxnet")
+from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES, installed_frameworks, load_mxnet_first
 
 
 def framework_driver(framework: str):
     """The framework's driver, or a skip where the framework is not installed."""
-    _mxnet_first()
+    load_mxnet_first(installed_frameworks())
     pytest.importorskip(IMPORT_NAMES[framework])
     from solutions.properties import DRIVERS
 
