@@ -28,6 +28,9 @@ RTOL = 1e-3
 ATOL = 1e-4
 NOT_IMPLEMENTED = "ainda não implementado"
 STAGES = {
+    "export": "ao exportar a camada como grafo",
+    "load": "ao carregar o grafo exportado",
+    "evaluate": "ao aplicar o grafo exportado às entradas da correção",
     "construct": "no construtor",
     "build": "na primeira chamada da camada",
     "parameters": "ao ler os parâmetros",
@@ -101,6 +104,10 @@ def _error_verdict(response: Response) -> Verdict | None:
         return Verdict("not_implemented", NOT_IMPLEMENTED)
     if error["type"] == "SoftTimeout":
         return Verdict("timeout", "tempo esgotado: a verificação passou do limite de tempo")
+    if error["type"] == "NotExportable":
+        return Verdict("failed", f"a camada não pôde ser exportada: {error['message']}")
+    if error["type"] == "GrafoRecusado":
+        return Verdict("failed", f"grafo recusado pelo corretor: {error['message']}")
     where = STAGES.get(error["stage"], error["stage"])
     detail = f": {error['message']}" if error["message"] else ""
     return Verdict("failed", f"a camada levantou {error['type']} {where}{detail}")

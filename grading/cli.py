@@ -18,8 +18,11 @@ from grading.report import write_reports
 from grading.sandbox import Limits, isolation_mode
 
 ISOLATION_TEXT = {
-    "namespaces": "namespaces de PID, rede e montagem, usuário sem privilégios",
-    "userns": "namespace de usuário, PID, rede e montagem",
+    "namespaces": (
+        "namespaces de PID, rede, montagem, IPC, UTS e cgroup; raiz só com o ambiente do "
+        "Python (somente leitura); usuário sem privilégios e exclusivo"
+    ),
+    "userns": "namespace de usuário, PID, rede, montagem, IPC, UTS e cgroup",
     "none": "só limites de recursos e grupo de processos (sem namespaces nesta máquina)",
 }
 
@@ -76,14 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     args.out.mkdir(parents=True, exist_ok=True)
-    hide = {str(args.out.resolve()), *(str(p.resolve().parent) for p in paths)}
     limits = Limits(
         submission_timeout=args.timeout,
         check_timeout=args.check_timeout,
         cell_timeout=args.cell_timeout,
         address_space=int(args.memory_gib * 2**30),
     )
-    options = GradeOptions(seed=seed, framework=args.framework, limits=limits, hide=tuple(hide))
+    options = GradeOptions(seed=seed, framework=args.framework, limits=limits)
     mode = isolation_mode()
     print(f"isolamento: {ISOLATION_TEXT[mode]}; semente {seed}", file=sys.stderr)
     gradebook = Gradebook(args.out / "gradebook.csv")

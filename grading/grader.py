@@ -7,6 +7,8 @@ remaining probes, so one bad class never costs the other exercise its points.
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
 import traceback
@@ -32,7 +34,6 @@ class GradeOptions:
     seed: int
     framework: str | None = None
     limits: Limits = field(default_factory=Limits)
-    hide: tuple[str, ...] = ()
     isolation: str | None = None  # None: the strongest available (see grading.sandbox)
 
 
@@ -108,98 +109,40 @@ def _probes(
     return probes
 
 
-def _write_requests(sandbox: Sandbox, probes: dict, pending: list[str]) -> None:
-    entries = []
-    for probe_id in pending:
-        _, framework, request = probes[probe_id]
-        entries.append({"id": probe_id, "framework": framework, **request})
-    ipc.write_request_files(sandbox.requests, entries)
+def export_spec(probe_id: str, framework: str, request: dict[str, Any]) -> dict[str, Any]:
+    """What the student process may know of a probe: shapes and sizes, never values."""
+    X = request["X"]
+    return {
+        "id": probe_id,
+        "exercise": request["exercise"],
+        "framework": framework,
+        "sizes": request.get("sizes"),
+        "shape": list(X.shape),
+        "dtype": str(X.dtype),
+    }
 
 
-PROTOCOL_ERROR = "dados fora do protocolo vindos do processo (resultados forjados?)"
-BEFORE_CLASSES = frozenset({"started", "import_failed", "imported", "cell_start", "cell_done"})
+NOT_RUN = "não executada: uma verificação anterior desta classe travou ou derrubou o processo"
+BEFORE_EXPORTS = frozenset({"started", "import_failed", "imported", "cell", "cell_error"})
 
 
-@dataclass
-class _Protocol:
-    """What the child's event log proves, read strictly in protocol order.
-
-    The log is written by a process that also runs student code, so it is untrusted:
-    exactly one ``classes`` event (after the cell events), then one ``probe_start`` /
-    ``probe_done`` pair per announced probe, in request order, then ``finished``. A
-    response counts only for a probe in ``done``; anything else is a ``violation``.
-    """
-
-    before: list[dict[str, Any]] = field(default_factory=list)
-    found: set[tuple[str, str]] | None = None
-    done: list[str] = field(default_factory=list)
-    open: str | None = None
-    finished: bool = False
-    violation: bool = False
-
-
-def _read_protocol(events: list[dict[str, Any]], pending: list[str], probes: dict) -> _Protocol:
-    proto = _Protocol()
-    frameworks = {probes[p][1] for p in pending}
-    expected: list[str] = []
-    for event in events:
-        kind = event.get("event")
-        if proto.found is None:
-            if kind in BEFORE_CLASSES:
-                proto.before.append(event)
-                continue
-            found = event.get("found") if kind == "classes" else None
-            keys = [tuple(k) for k in found if isinstance(k, list)] if type(found) is list else []
-            if (
-                kind != "classes"
-                or type(found) is not list
-                or len(found) > len(checks.EXERCISES) * len(frameworks)
-                or len(keys) != len(found)
-                or not all(
-                    len(k) == 2 and k[0] in checks.EXERCISES and k[1] in frameworks for k in keys
-                )
-            ):
-                proto.violation = True
-                return proto
-            proto.found = set(keys)
-            expected = [p for p in pending if (probes[p][2]["exercise"], probes[p][1]) in keys]
-            continue
-        position = len(proto.done)
-        if proto.finished:
-            proto.violation = True
-        elif kind == "probe_start" and proto.open is None and position < len(expected):
-            if event.get("id") != expected[position]:
-                proto.violation = True
-            proto.open = expected[position]
-        elif kind == "probe_done" and proto.open is not None and event.get("id") == proto.open:
-            proto.done.append(proto.open)
-            proto.open = None
-        elif kind == "finished" and proto.open is None and position == len(expected):
-            proto.finished = True
-        else:
-            proto.violation = True
-        if proto.violation:
-            proto.open = None
-            return proto
-    return proto
-
-
-def _failure(run: ChildRun, limits: Limits) -> tuple[str, str]:
-    """Status and Portuguese message for a child that did not finish."""
+def _failure(run: ChildRun, limits: Limits, who: str) -> tuple[str, str]:
+    """Status and Portuguese message for a process that did not finish."""
     if run.killed_for == "deadline":
         return "timeout", f"tempo esgotado: a correção passou de {limits.submission_timeout:g} s"
     if run.killed_for == "stalled":
-        return "timeout", "tempo esgotado: o código ficou preso (laço infinito?)"
+        return "timeout", f"tempo esgotado: {who} ficou preso (laço infinito?)"
     code = run.returncode
     if code is not None and code < 0:
-        return "crashed", f"o processo foi encerrado pelo sinal {-code}"
-    return "crashed", f"o processo terminou antes da hora (código de saída {code})"
+        return "crashed", f"{who} foi encerrado pelo sinal {-code}"
+    return "crashed", f"{who} terminou antes da hora (código de saída {code})"
 
 
 @dataclass
 class _Run:
     """Mutable state while grading one submission."""
 
+    exports: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> meta or error
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     found: set[tuple[str, str]] = field(default_factory=set)
@@ -210,18 +153,24 @@ class _Run:
     log: str = ""
 
 
-def _record_timings(state: _Run, run: ChildRun, launched: float) -> None:
-    times = {e["event"]: e.get("time") for e in run.events}
-    started = next((e.get("at") for e in run.events if e["event"] == "started"), None)
-    spans = {
-        "child_start": (launched, started),
-        "framework_import": (started, times.get("imported")),
-        "cells": (times.get("imported"), times.get("classes")),
-        "probes": (times.get("classes"), times.get("finished")),
-    }
-    for name, (begin, end) in spans.items():
-        if isinstance(begin, float) and isinstance(end, float):
-            state.timings[name] = state.timings.get(name, 0.0) + max(end - begin, 0.0)
+def _add_time(state: _Run, name: str, begin: Any, end: Any) -> None:
+    if isinstance(begin, float) and isinstance(end, float) and end >= begin:
+        state.timings[name] = state.timings.get(name, 0.0) + min(end - begin, 1e6)
+
+
+def _record_timings(state: _Run, run: ChildRun, launched: float, names: dict[str, str]) -> None:
+    """Spans between the events named in ``names`` (event -> span name), from the child."""
+    times: dict[str, float] = {}
+    for event in run.events:
+        stamp = event.get("time")
+        if isinstance(stamp, float) and math.isfinite(stamp):
+            times.setdefault(event["event"], stamp)
+    previous_name, previous = "start", launched
+    for event, span in names.items():
+        if event in times:
+            _add_time(state, span, previous, times[event])
+            previous_name, previous = event, times[event]
+    del previous_name
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -229,12 +178,22 @@ def _short(value: Any, limit: int = 60) -> str:
     return str(value)[:limit]
 
 
-def _record_events(state: _Run, proto: _Protocol, first: bool) -> None:
+def _record_cells(state: _Run, events: list[dict[str, Any]], first: bool) -> None:
     """Classes found (every run), cell errors and import failures (first run only)."""
-    state.found.update(proto.found or ())
-    for event in proto.before:
+    for event in events:
         kind = event["event"]
-        if first and kind == "cell_done" and isinstance(event.get("error"), dict):
+        if kind == "classes" and type(event.get("found")) is list:
+            for key in event["found"]:
+                if (
+                    type(key) is list
+                    and len(key) == 2
+                    and key[0] in checks.EXERCISES
+                    and key[1] in FRAMEWORKS
+                ):
+                    state.found.add((key[0], key[1]))
+        if not first:
+            continue
+        if kind == "cell_error" and isinstance(event.get("error"), dict):
             error = event["error"]
             line = error.get("line")
             state.cell_errors.append(
@@ -246,67 +205,214 @@ def _record_events(state: _Run, proto: _Protocol, first: bool) -> None:
                     "line": line if type(line) is int else None,
                 }
             )
-        if first and kind == "import_failed":
+        if kind == "import_failed":
             name, error = _short(event.get("framework")), _short(event.get("error"), 400)
             state.notes.append(f"falha ao importar {name}: {error}")
 
 
-def _run_child(
-    sandbox: Sandbox,
+def _progress(events: list[dict[str, Any]], start: str, done: str) -> tuple[list[str], str | None]:
+    """Ids announced done, and the id started last and never done (the culprit of a hang)."""
+    finished, open_id = [], None
+    for event in events:
+        if event["event"] == start and isinstance(event.get("id"), str):
+            open_id = event["id"]
+        elif event["event"] == done and event.get("id") == open_id:
+            finished.append(open_id)
+            open_id = None
+    return finished, open_id
+
+
+def _class_of(probes: dict, probe_id: str) -> tuple[str, str]:
+    _, framework, request = probes[probe_id]
+    return request["exercise"], framework
+
+
+def _after_failure(
+    state: _Run,
     probes: dict,
-    plan: dict[str, list[str]],
+    pending: list[str],
+    run: ChildRun,
+    culprit: str | None,
+    limits: Limits,
+    who: str,
+) -> list[str]:
+    """Score a process that did not finish; the probes still worth another start."""
+    status, message = _failure(run, limits, who)
+    state.status = status if state.status == "ok" else state.status
+    if culprit is None or culprit not in pending or run.killed_for == "deadline":
+        state.notes.append(message)
+        for probe_id in pending:
+            state.failed.setdefault(probe_id, (status, message))
+        return []
+    state.failed[culprit] = (status, message)
+    blamed = _class_of(probes, culprit)
+    for probe_id in pending:
+        if _class_of(probes, probe_id) == blamed:
+            state.failed.setdefault(probe_id, (status, NOT_RUN))
+    return [p for p in pending if p not in state.failed]
+
+
+STUDENT_SPANS = {
+    "started": "child_start",
+    "imported": "framework_import",
+    "classes": "cells",
+    "finished": "exports",
+}
+EVALUATOR_SPANS = {
+    "started": "evaluator_start",
+    "imported": "evaluator_import",
+    "finished": "evaluation",
+}
+
+
+def _student_budget(limits: Limits):
+    def budget(event: dict[str, Any] | None) -> float:
+        kind = event["event"] if event else None
+        if kind in (None, "started", "import_failed"):
+            return limits.import_timeout + limits.grace
+        if kind in ("classes", "export_start", "export_done"):
+            return limits.check_timeout + limits.grace
+        if kind == "finished":
+            return limits.grace
+        return limits.cell_timeout + limits.grace
+
+    return budget
+
+
+def _evaluator_budget(limits: Limits):
+    def budget(event: dict[str, Any] | None) -> float:
+        kind = event["event"] if event else None
+        if kind in (None, "started"):
+            return limits.import_timeout + limits.grace
+        if kind == "finished":
+            return limits.grace
+        return limits.check_timeout + limits.grace
+
+    return budget
+
+
+def _run_student(
+    sandbox: Sandbox,
+    folders: dict,
+    probes: dict,
+    plan: dict,
+    cells: list,
     limits: Limits,
     deadline: float,
     state: _Run,
 ) -> None:
+    """Run the cells and export every probe's layer, restarting after a hang or a crash."""
     pending = list(probes)
-    first = True
+    attempt = 0
     while pending and time.monotonic() < deadline:
-        _write_requests(sandbox, probes, pending)
+        attempt += 1
+        events = f"progress-{attempt}.jsonl"
+        config = {
+            "frameworks": plan["preload"],
+            "namespaces": plan["namespaces"],
+            "exercises": plan["exercises"],
+            "cells": cells,
+            "specs": [export_spec(p, probes[p][1], probes[p][2]) for p in pending],
+            "timeouts": {"cell": limits.cell_timeout, "check": limits.check_timeout},
+            "progress": events,
+        }
         launched = time.time()
-        run = sandbox.run(plan["frameworks"], plan["namespaces"], plan["exercises"], deadline)
-        _record_timings(state, run, launched)
+        run = sandbox.run(
+            "child",
+            config,
+            {"work": (folders["work"], True), "out": (folders["out"], True)},
+            folders["out"] / events,
+            deadline,
+            _student_budget(limits),
+        )
+        _record_timings(state, run, launched, STUDENT_SPANS)
         dropped = f"\n[… {run.output_dropped} bytes omitidos]" if run.output_dropped else ""
         state.log = run.output + dropped
-        proto = _read_protocol(run.events, pending, probes)
-        _record_events(state, proto, first)
-        first = False
-        for probe_id in proto.done:
-            response = ipc.read_response(sandbox.responses, probe_id)
+        _record_cells(state, run.events, attempt == 1)
+        done, culprit = _progress(run.events, "export_start", "export_done")
+        for probe_id in done:
+            if probe_id in pending:
+                state.exports[probe_id] = ipc.read_export(folders["out"], probe_id)
+        searched = any(e["event"] == "classes" for e in run.events)
+        pending = [
+            p
+            for p in pending
+            if p not in state.exports and (not searched or _class_of(probes, p) in state.found)
+        ]
+        if not any(e["event"] == "started" for e in run.events) and run.killed_for is None:
+            raise RuntimeError(f"o processo do aluno não iniciou: {run.output[-2000:]}")
+        finished = any(e["event"] == "finished" for e in run.events)
+        if finished and run.killed_for is None:
+            for probe_id in pending:
+                state.failed.setdefault(probe_id, ("crashed", "sem resposta do processo"))
+            return
+        if not searched:  # stopped in the cells: every class is unknown
+            status, message = _failure(run, limits, "o processo do aluno")
+            state.status = status if state.status == "ok" else state.status
+            state.notes.append(message)
+            return
+        pending = _after_failure(
+            state, probes, pending, run, culprit, limits, "o processo do aluno"
+        )
+    for probe_id in pending:
+        state.failed.setdefault(probe_id, ("timeout", "tempo esgotado antes desta verificação"))
+
+
+def _run_evaluator(
+    sandbox: Sandbox,
+    folders: dict,
+    probes: dict,
+    limits: Limits,
+    deadline: float,
+    state: _Run,
+) -> None:
+    """Apply every exported graph to its trusted request in the evaluator."""
+    pending = [p for p, export in state.exports.items() if "metadata" in export]
+    attempt = 0
+    while pending and time.monotonic() < deadline:
+        attempt += 1
+        for entry in os.scandir(folders["requests"]):
+            os.unlink(entry.path)
+        ipc.write_request_files(folders["requests"], [{"id": p, **probes[p][2]} for p in pending])
+        events = f"progress-{attempt}.jsonl"
+        frameworks = [f for f in FRAMEWORKS if any(probes[p][1] == f for p in pending)]
+        config = {
+            "frameworks": frameworks,
+            "jobs": [
+                {"id": p, "framework": probes[p][1], "metadata": state.exports[p]["metadata"]}
+                for p in pending
+            ],
+            "timeout": limits.check_timeout,
+            "progress": events,
+        }
+        launched = time.time()
+        run = sandbox.run(
+            "evaluator",
+            config,
+            {
+                "work": (folders["eval_work"], True),
+                "exports": (folders["out"], False),
+                "requests": (folders["requests"], False),
+                "responses": (folders["responses"], True),
+            },
+            folders["responses"] / events,
+            deadline,
+            _evaluator_budget(limits),
+        )
+        _record_timings(state, run, launched, EVALUATOR_SPANS)
+        done, culprit = _progress(run.events, "job_start", "job_done")
+        for probe_id in done:
+            response = ipc.read_response(folders["responses"], probe_id)
             if response is not None:
                 state.responses[probe_id] = response
         pending = [p for p in pending if p not in state.responses]
-        if proto.violation:
-            state.status = "crashed"
-            state.notes.append(PROTOCOL_ERROR)
-            for probe_id in pending:
-                state.failed[probe_id] = ("crashed", PROTOCOL_ERROR)
-            return
-        if proto.finished and run.killed_for is None:
-            for probe_id in pending:  # announced as done, but no readable response
-                state.failed.setdefault(probe_id, ("crashed", "sem resposta do processo"))
-            return
-        if not any(e["event"] == "started" for e in run.events) and run.killed_for is None:
-            raise RuntimeError(f"o processo filho não iniciou: {run.output[-2000:]}")
-        status, message = _failure(run, limits)
-        state.status = status if state.status == "ok" else state.status
-        culprit = proto.open
-        if culprit is None or run.killed_for == "deadline":
-            state.notes.append(message)
-            for probe_id in pending:
-                state.failed[probe_id] = (status, message)
-            return
-        _, framework, request = probes[culprit]
-        state.failed[culprit] = (status, message)
-        state.found.add((request["exercise"], framework))
-        for probe_id in pending:
-            _, other_framework, other = probes[probe_id]
-            if (other["exercise"], other_framework) == (request["exercise"], framework):
-                skipped = "não executada: uma verificação anterior desta classe falhou"
-                state.failed.setdefault(probe_id, (status, skipped))
-        pending = [p for p in pending if p not in state.failed]
+        if any(e["event"] == "finished" for e in run.events) and run.killed_for is None:
+            break
+        if not any(e["event"] == "imported" for e in run.events) and run.killed_for is None:
+            raise RuntimeError(f"o avaliador não iniciou: {run.output[-2000:]}")
+        pending = _after_failure(state, probes, pending, run, culprit, limits, "o avaliador")
     for probe_id in pending:
-        state.failed[probe_id] = ("timeout", "tempo esgotado antes desta verificação")
+        state.failed.setdefault(probe_id, ("timeout", "tempo esgotado antes desta verificação"))
 
 
 def _judge(exercise: str, framework: str, probes: dict, state: _Run) -> ExerciseResult:
@@ -314,8 +420,11 @@ def _judge(exercise: str, framework: str, probes: dict, state: _Run) -> Exercise
     for check in checks.checks_for(exercise):
         probe_id = _probe_id(exercise, framework, check.key)
         _, _, request = probes[probe_id]
+        export = state.exports.get(probe_id, {})
         if probe_id in state.responses:
             results.append(check.evaluate(request, state.responses[probe_id], framework))
+        elif "error" in export:
+            results.append(check.evaluate(request, export, framework))
         else:
             status, message = state.failed.get(probe_id, ("crashed", "sem resposta do processo"))
             results.append(check.unanswered(framework, status, message))
@@ -358,6 +467,17 @@ def _plan(submission, options: GradeOptions, state: _Run) -> dict[str, list[str]
     }
 
 
+def _folders(sandbox: Sandbox) -> dict[str, Path]:
+    """The student's scratch and exports, the trusted requests, the evaluator's folders."""
+    return {
+        "work": sandbox.folder("work", owner="student"),
+        "out": sandbox.folder("out", owner="student", mode=0o755),
+        "requests": sandbox.folder("requests", mode=0o755),
+        "eval_work": sandbox.folder("eval_work", owner="evaluator"),
+        "responses": sandbox.folder("responses", owner="evaluator"),
+    }
+
+
 def grade_submission(path: Path, options: GradeOptions) -> SubmissionReport:
     """Grade one notebook; never raises for anything the submission does."""
     started = time.monotonic()
@@ -372,18 +492,16 @@ def grade_submission(path: Path, options: GradeOptions) -> SubmissionReport:
         probes = _probes(plan["frameworks"], options.seed)
         if plan["frameworks"] and submission.cells:
             mode = {"mode": options.isolation} if options.isolation else {}
-            sandbox = Sandbox(options.limits, hide=options.hide, **mode)
+            sandbox = Sandbox(options.limits, **mode)
             isolation = sandbox.mode
-            sandbox.write(
-                "cells.json",
-                [
-                    {"index": c.index, "namespaces": list(c.namespaces), "code": c.code}
-                    for c in submission.cells
-                ],
-            )
+            folders = _folders(sandbox)
+            cells = [
+                {"index": c.index, "namespaces": list(c.namespaces), "code": c.code}
+                for c in submission.cells
+            ]
             deadline = started + options.limits.submission_timeout
-            run_plan = {**plan, "frameworks": plan["preload"]}
-            _run_child(sandbox, probes, run_plan, options.limits, deadline, state)
+            _run_student(sandbox, folders, probes, plan, cells, options.limits, deadline, state)
+            _run_evaluator(sandbox, folders, probes, options.limits, deadline, state)
         for exercise in checks.EXERCISES:
             attempts = [
                 _judge(exercise, framework, probes, state)

@@ -45,6 +45,9 @@ MAX_JSON_BYTES = 256 * 1024
 MAX_PARAMS = 64
 MAX_TEXT = 400
 STAGES = (
+    "export",
+    "load",
+    "evaluate",
     "construct",
     "build",
     "parameters",
@@ -208,13 +211,52 @@ def _load_array(path: Path) -> np.ndarray:
     return _parse_array(_open_regular(path, MAX_ARRAY_BYTES + 4096), path.name)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise IPCError(f"número não finito: {name}")
+
+
+def _plain_json(value: Any, depth: int = 0) -> Any:
+    """``value`` if it is plain JSON data (dicts with string keys, lists, scalars), shallow."""
+    if depth > 8:
+        raise IPCError("metadados aninhados demais")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [_plain_json(item, depth + 1) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: _plain_json(item, depth + 1) for key, item in value.items()}
+    raise IPCError("metadados mal formados")
+
+
+def read_export(directory: Path, probe_id: str) -> dict[str, Any]:
+    """``{"metadata": ...}`` or ``{"error": ...}`` from the student's ``<id>.json``.
+
+    The student process wrote it: the metadata is checked only as small plain JSON here;
+    the evaluator validates what it uses before it touches a graph.
+    """
+    try:
+        data = _open_regular(directory / f"{probe_id}.json", MAX_JSON_BYTES)
+        raw = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        if not isinstance(raw, dict):
+            raise IPCError("metadados mal formados")
+        if raw.get("error") is not None:
+            return {"error": _error(raw["error"])}
+        metadata = _plain_json(raw.get("metadata"))
+        if not isinstance(metadata, dict):
+            raise IPCError("metadados mal formados")
+        return {"metadata": metadata}
+    except (IPCError, OSError, ValueError, RecursionError, UnicodeDecodeError) as problem:
+        return {"error": {"stage": "export", "type": "DadosInválidos", "message": str(problem)}}
+
+
 def read_response(directory: Path, probe_id: str) -> dict[str, Any] | None:
     """The sanitised response the child wrote for ``probe_id``; ``None`` if there is none."""
     meta_path = directory / f"{probe_id}.json"
     if not os.path.lexists(meta_path):
         return None
     try:
-        raw = json.loads(_open_regular(meta_path, MAX_JSON_BYTES).decode("utf-8"))
+        data = _open_regular(meta_path, MAX_JSON_BYTES).decode("utf-8")
+        raw = json.loads(data, parse_constant=_refuse_constant)
         if not isinstance(raw, dict) or not isinstance(raw.get("arrays", {}), dict):
             raise IPCError("metadados mal formados")
         for name, file_name in raw.pop("arrays", {}).items():

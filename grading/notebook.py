@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grading.checks import EXERCISES
-from grading.child.probe import framework_of
+from grading.child.exportable import framework_of
 from grading.inprocess import run_checks
 from grading.results import ExerciseResult, points
 

@@ -1,30 +1,32 @@
-"""Run the child harness in a sandbox and watch it: limits, timeouts, output cap, cleanup.
+"""Run a sandboxed program (the student process or the evaluator) and watch it.
 
 Isolation, strongest available first (``isolation_mode`` tests once what this machine
 allows):
 
 ``namespaces`` (root)
-    ``unshare --pid --fork --kill-child --mount --net --mount-proc``: the child sees its own
-    processes only, has no network (not even localhost), sees empty tmpfs over the project,
-    ``/root``, ``/home``, the temp directories and every submission/output directory, and
-    drops to a user id of its own (one per concurrent slot) before student code runs.
-    When its first process ends, the kernel kills every process left in the namespace, even
-    one started with ``setsid``: at the end that process is killed explicitly (found as
-    ``unshare``'s child), and it re-arms its parent-death signal after changing user.
-    The sandbox directory (work dir, responses) is a tmpfs of ``Limits.disk`` bytes on the
-    host (unmounted by ``close``; a grader killed mid-run leaves it mounted), and every
-    world-writable directory (``/run/lock``, ``/var/tmp``, ...) is covered in the child.
+    ``unshare`` with new PID, network, mount, IPC, UTS and cgroup namespaces. The program
+    isolates itself before anything untrusted runs (``grading/child/boot.py``): an
+    allow-listed root holding only the system libraries, the Python installation and the
+    virtual environment (read-only) and this sandbox's own folders; a user id of its own,
+    locked machine-wide (no other grader run uses it at the same time); ``no_new_privs``
+    and a seccomp filter against new user namespaces. Each writable folder is a tmpfs of
+    ``Limits.disk`` bytes, so filling it costs only that submission. When PID 1 of the
+    namespace ends, the kernel kills every process left in it.
 ``userns`` (not root, user namespaces allowed)
-    the same with ``--user --map-root-user``, without the change of user.
+    the same inside a user namespace, without the change of user or the disk caps.
 ``none``
-    a new session and the resource limits only; at the end the process group and every
-    process carrying this run's token in its environment are killed.
+    a new session, the resource limits and the seccomp filter only; at the end the
+    process group and every process carrying this run's token are killed.
+
+The configuration reaches the program on its standard input, never as a file it could
+read back later; the program's files are copied into the sandbox.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import functools
 import json
 import os
@@ -37,40 +39,58 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grading import child
+from grading import child, evaluator
 
-HARNESS_FILES = ("harness.py", "boot.py", "probe.py")
-UNSHARE = ("unshare", "--pid", "--fork", "--kill-child", "--mount", "--net", "--mount-proc")
-SANDBOX_MOUNT = "/tmp/sandbox"
+UNSHARE = (
+    "unshare",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount",
+    "--net",
+    "--ipc",
+    "--uts",
+    "--cgroup",
+    "--mount-proc",
+)
+PROGRAMS = {
+    "child": (
+        Path(child.__file__).parent,
+        (
+            "harness.py",
+            "boot.py",
+            "exportable.py",
+            "export_mxnet.py",
+            "export_pytorch.py",
+            "export_tensorflow.py",
+        ),
+        "harness.py",
+    ),
+    "evaluator": (
+        Path(evaluator.__file__).parent,
+        (
+            "main.py",
+            "apply.py",
+            "refusal.py",
+            "eval_mxnet.py",
+            "eval_pytorch.py",
+            "eval_tensorflow.py",
+        ),
+        "main.py",
+    ),
+}
 TOKEN_VARIABLE = "GRADING_SANDBOX_TOKEN"
 FIRST_UID = 62000
+UID_COUNT = 20000
+UID_LOCKS = "/run/grading-uids"
 POLL_SECONDS = 0.05
-PROGRESS_LIMIT = 1024 * 1024
-
-
-SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/run/lock", "/var/lock")
+PROGRESS_LIMIT = 4 * 1024 * 1024
 MNT_DETACH = 2
-
-
-@functools.cache
-def world_writable() -> tuple[str, ...]:
-    """World-writable directories near the top of the tree (covered with tmpfs in the child).
-
-    They would let a submission leave files for the next one (``/run/lock`` persists).
-    """
-    found = {path for path in SHARED_WRITABLE if os.path.isdir(path)}
-    tops = ["/", "/run", "/var", "/dev", "/var/lib", "/var/cache", "/var/spool"]
-    for top in tops:
-        with contextlib.suppress(OSError), os.scandir(top) as entries:
-            for entry in entries:
-                with contextlib.suppress(OSError):
-                    if entry.is_dir(follow_symlinks=False) and entry.stat().st_mode & 0o002:
-                        found.add(entry.path)
-    return tuple(sorted(found))
 
 
 def _libc_call(name: str, *args: Any) -> None:
@@ -82,7 +102,7 @@ def _libc_call(name: str, *args: Any) -> None:
 
 @dataclass(frozen=True)
 class Limits:
-    """Time and resource limits for one submission's child."""
+    """Time and resource limits for one submission's processes."""
 
     submission_timeout: float = 300.0
     check_timeout: float = 20.0
@@ -94,12 +114,12 @@ class Limits:
     processes: int = 512
     open_files: int = 1024
     output_bytes: int = 32 * 1024
-    disk: int = 256 * 2**20  # the sandbox directory's tmpfs (namespaces mode)
+    disk: int = 256 * 2**20  # each writable folder's tmpfs (namespaces mode)
 
 
 @dataclass
 class ChildRun:
-    """What one start of the child produced (events come from the child: data, not verdicts)."""
+    """What one start of a program produced (events are data, never verdicts)."""
 
     returncode: int | None
     killed_for: str | None  # "stalled" | "deadline" | None
@@ -107,7 +127,6 @@ class ChildRun:
     output: str
     output_dropped: int
     wall: float
-    stalled_on: dict[str, Any] | None = None
 
 
 @functools.cache
@@ -127,23 +146,27 @@ def isolation_mode() -> str:
     return "none"
 
 
-class _UidPool:
-    """A distinct user id per concurrent child, so limits and files never mix."""
+class UidLease:
+    """A user id no other grader run on this machine holds: an ``flock`` on its file."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.free = list(range(FIRST_UID, FIRST_UID + 1000))
+        os.makedirs(UID_LOCKS, mode=0o700, exist_ok=True)
+        start = FIRST_UID + secrets.randbelow(UID_COUNT)
+        for offset in range(UID_COUNT):
+            uid = FIRST_UID + (start - FIRST_UID + offset) % UID_COUNT
+            fd = os.open(f"{UID_LOCKS}/{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.uid, self.fd = uid, fd
+            return
+        raise RuntimeError("no free sandbox user id")
 
-    def take(self) -> int:
-        with self.lock:
-            return self.free.pop(0)
-
-    def give(self, uid: int) -> None:
-        with self.lock:
-            self.free.append(uid)
-
-
-_UIDS = _UidPool()
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 def _environment(token: str, home: str) -> dict[str, str]:
@@ -168,7 +191,7 @@ def _environment(token: str, home: str) -> dict[str, str]:
 
 
 class _OutputReader(threading.Thread):
-    """Drain the child's stdout+stderr, keeping only the first ``limit`` bytes."""
+    """Drain the program's stdout+stderr, keeping only the first ``limit`` bytes."""
 
     def __init__(self, stream: Any, limit: int):
         super().__init__(daemon=True)
@@ -196,61 +219,66 @@ def _kill_token_holders(token: str) -> None:
             continue
 
 
+def _keep() -> list[str]:
+    """What the interpreter needs, bound read-only at its own path in the sandbox."""
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    return sorted(os.path.realpath(p) for p in paths)
+
+
 @dataclass
 class Sandbox:
-    """A fresh directory holding the harness, the cells and the requests of one submission."""
+    """Private folders for one submission's processes, and a way to run them there."""
 
     limits: Limits
-    hide: tuple[str, ...] = ()
     mode: str = field(default_factory=isolation_mode)
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="grading-"))
-        self.mounted = False
-        if self.mode == "namespaces":  # root: bound what the child can write, in total
-            with contextlib.suppress(OSError):
-                options = f"size={self.limits.disk},mode=755".encode()
-                _libc_call("mount", b"tmpfs", bytes(self.root), b"tmpfs", 2 | 4, options)
-                self.mounted = True
-        self.root.chmod(0o755)
-        self.uid = _UIDS.take() if self.mode == "namespaces" else None
-        harness = self.root / "harness"
-        harness.mkdir()
-        source = Path(child.__file__).parent
-        for name in HARNESS_FILES:
-            shutil.copyfile(source / name, harness / name)
-        for name in ("requests", "responses", "work"):
-            (self.root / name).mkdir()
-        for name in ("responses", "work"):
-            if self.uid is not None:
-                os.chown(self.root / name, self.uid, self.uid)
-            (self.root / name).chmod(0o700)
+        self.root.chmod(0o711)
+        self.mounts: list[Path] = []
+        self.leases: dict[str, UidLease] = {}
+        for program, (source, files, _) in PROGRAMS.items():
+            folder = self.root / program
+            folder.mkdir()
+            for name in files:
+                if (source / name).exists():
+                    shutil.copyfile(source / name, folder / name)
+            if program == "evaluator":
+                shutil.copyfile(PROGRAMS["child"][0] / "boot.py", folder / "boot.py")
 
-    @property
-    def requests(self) -> Path:
-        return self.root / "requests"
+    def uid(self, who: str) -> int | None:
+        """The user id ``who`` runs as (namespaces mode), leased for the sandbox's life."""
+        if self.mode != "namespaces":
+            return None
+        if who not in self.leases:
+            self.leases[who] = UidLease()
+        return self.leases[who].uid
 
-    @property
-    def responses(self) -> Path:
-        return self.root / "responses"
+    def folder(self, name: str, owner: str | None = None, mode: int = 0o700) -> Path:
+        """A fresh folder, its own bounded tmpfs in namespaces mode, owned by ``owner``."""
+        path = self.root / name
+        path.mkdir()
+        if self.mode == "namespaces":
+            options = f"size={self.limits.disk},mode=700".encode()
+            _libc_call("mount", b"tmpfs", bytes(path), b"tmpfs", 2 | 4, options)
+            self.mounts.append(path)
+        uid = self.uid(owner) if owner else None
+        if uid is not None:
+            os.chown(path, uid, uid)
+        path.chmod(mode)
+        return path
 
-    def write(self, name: str, data: Any) -> None:
-        (self.root / name).write_text(json.dumps(data), encoding="utf-8")
-
-    def _config(self, frameworks: list[str], namespaces: list[str], exercises: list[str]):
-        project = str(Path(child.__file__).resolve().parents[2])
-        hide = {project, "/root", "/home", "/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()}
-        hide.update(world_writable())
-        hide.update(self.hide)
-        keep = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    def _isolation(self, program: str, folders: dict[str, tuple[Path, bool]], who: str):
         limits = self.limits
         return {
             "mode": self.mode,
-            "hide": sorted(hide),
-            "keep": sorted(keep),
+            "keep": _keep(),
             "sandbox_host": str(self.root),
-            "sandbox": SANDBOX_MOUNT,
-            "uid": self.uid,
+            "folders": {
+                "program": [str(self.root / program), False],
+                **{name: [str(path), writable] for name, (path, writable) in folders.items()},
+            },
+            "uid": self.uid(who),
             "limits": {
                 "address_space": limits.address_space,
                 "cpu": int(limits.submission_timeout + limits.grace),
@@ -258,76 +286,63 @@ class Sandbox:
                 "processes": limits.processes,
                 "open_files": limits.open_files,
             },
-            "timeouts": {"cell": limits.cell_timeout, "check": limits.check_timeout},
-            "frameworks": frameworks,
-            "namespaces": namespaces,
-            "exercises": exercises,
         }
 
-    def _command(self) -> list[str]:
-        harness = str(self.root / "harness" / "harness.py")
-        python = [sys.executable, "-I", "-B", harness, str(self.root)]
+    def _command(self, program: str) -> list[str]:
+        script = str(self.root / program / PROGRAMS[program][2])
+        python = [sys.executable, "-I", "-B", script]
         if self.mode == "namespaces":
             return [*UNSHARE, *python]
         if self.mode == "userns":
             return [UNSHARE[0], "--user", "--map-root-user", *UNSHARE[1:], *python]
         return python
 
-    def _budget(self, event: dict[str, Any] | None) -> float:
-        """How long the child may stay silent after ``event``."""
-        limits = self.limits
-        kind = event["event"] if event else None
-        if kind in (None, "started", "import_failed"):
-            return limits.import_timeout + limits.grace
-        if kind in ("probe_start", "probe_done", "classes"):
-            return limits.check_timeout + limits.grace
-        if kind == "finished":
-            return limits.grace
-        return limits.cell_timeout + limits.grace
-
     def run(
         self,
-        frameworks: list[str],
-        namespaces: list[str],
-        exercises: list[str],
+        program: str,
+        config: dict[str, Any],
+        folders: dict[str, tuple[Path, bool]],
+        events: Path,
         deadline: float,
+        budget: Callable[[dict[str, Any] | None], float],
     ) -> ChildRun:
-        """Start the child once; return when it exits, stalls or reaches ``deadline``."""
-        for folder in (self.responses, self.root / "work"):  # a fresh start, a full quota
-            for entry in os.scandir(folder):
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
-        self.write("config.json", self._config(frameworks, namespaces, exercises))
+        """Start ``program`` once; return when it exits, stalls or reaches ``deadline``.
+
+        ``folders`` maps names to ``(host folder, writable)``: the program sees each at
+        ``/sandbox/<name>`` (or at the host path without namespaces). ``events`` is the
+        progress log it appends to; ``budget(last_event)`` is how long it may stay silent.
+        """
+        who = "evaluator" if program == "evaluator" else "student"
+        config = {**config, "isolation": self._isolation(program, folders, who)}
         token = secrets.token_hex(16)
-        home = f"{SANDBOX_MOUNT}/work" if self.mode != "none" else str(self.root / "work")
+        home = "/sandbox/work" if self.mode != "none" else str(folders["work"][0])
         started = time.monotonic()
         process = subprocess.Popen(
-            self._command(),
-            stdin=subprocess.DEVNULL,
+            self._command(program),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=_environment(token, home),
-            cwd=self.root,
+            cwd="/",
             start_new_session=True,
         )
         reader = _OutputReader(process.stdout, self.limits.output_bytes)
         reader.start()
-        events: list[dict[str, Any]] = []
+        writer = threading.Thread(target=_feed, args=(process.stdin, config), daemon=True)
+        writer.start()
+        found: list[dict[str, Any]] = []
         offset, last_seen, killed_for = 0, time.monotonic(), None
         try:
             while process.poll() is None:
                 time.sleep(POLL_SECONDS)
-                offset, new = _read_events(self.responses / "progress.jsonl", offset)
+                offset, new = read_events(events, offset)
                 if new:
-                    events.extend(new)
+                    found.extend(new)
                     last_seen = time.monotonic()
                 now = time.monotonic()
                 if now > deadline:
                     killed_for = "deadline"
-                elif now - last_seen > self._budget(events[-1] if events else None):
+                elif now - last_seen > budget(found[-1] if found else None):
                     killed_for = "stalled"
                 if killed_for:
                     break
@@ -338,33 +353,40 @@ class Sandbox:
             reader.join(timeout=5)
             if not reader.is_alive():  # else an escaped process holds the pipe: leave it be
                 process.stdout.close()
-        _, new = _read_events(self.responses / "progress.jsonl", offset)
-        events.extend(new)
-        stalled_on = events[-1] if killed_for and events else None
+        _, new = read_events(events, offset)
+        found.extend(new)
         return ChildRun(
             returncode=process.returncode,
             killed_for=killed_for,
-            events=events,
+            events=found,
             output=reader.kept.decode("utf-8", "replace"),
             output_dropped=reader.dropped,
             wall=time.monotonic() - started,
-            stalled_on=stalled_on,
         )
 
     def close(self) -> None:
-        """Remove the directory and give the user id back."""
-        if self.mounted:
+        """Unmount and remove every folder and give the user ids back."""
+        for path in reversed(self.mounts):
             with contextlib.suppress(OSError):
-                _libc_call("umount2", bytes(self.root), MNT_DETACH)
+                _libc_call("umount2", bytes(path), MNT_DETACH)
         shutil.rmtree(self.root, ignore_errors=True)
-        if self.uid is not None:
-            _UIDS.give(self.uid)
+        for lease in self.leases.values():
+            lease.release()
+        self.leases.clear()
 
     def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _feed(stream: Any, config: dict[str, Any]) -> None:
+    """Write the configuration to the program's standard input, then close it."""
+    with contextlib.suppress(OSError, ValueError):
+        stream.write(json.dumps(config, allow_nan=False).encode())
+    with contextlib.suppress(OSError, ValueError):
+        stream.close()
 
 
 def _children(pid: int) -> list[int]:
@@ -392,7 +414,7 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _read_events(path: Path, offset: int) -> tuple[int, list[dict[str, Any]]]:
+def read_events(path: Path, offset: int) -> tuple[int, list[dict[str, Any]]]:
     """Complete JSON lines appended to ``path`` since ``offset`` (capped, malformed skipped)."""
     if offset >= PROGRESS_LIMIT:
         return offset, []
@@ -413,9 +435,14 @@ def _read_events(path: Path, offset: int) -> tuple[int, list[dict[str, Any]]]:
     events = []
     for line in data[:end].splitlines():
         try:
-            event = json.loads(line)
+            event = json.loads(line, parse_constant=_refuse_constant)
         except (ValueError, RecursionError):  # RecursionError: '[' * 200000
             continue
         if isinstance(event, dict) and isinstance(event.get("event"), str):
             events.append(event)
     return offset + end, events
+
+
+def _refuse_constant(name: str) -> Any:
+    """``json.loads`` hook: NaN and Infinity are not data the child may send."""
+    raise ValueError(f"non-finite number in an event: {name}")

@@ -1,27 +1,20 @@
-"""The child's main program: run a submission's cells, then the requested probes.
+"""The student process: run a submission's cells, then export each layer as a graph.
 
-Started by ``grading.sandbox`` as ``python -I harness.py SANDBOX_DIR`` with ``boot.py`` and
-``probe.py`` beside it. Before isolating itself (and so before any student code runs) it
-reads ``requests/`` into memory and deletes those files; then it reads ``config.json`` and
-``cells.json`` and writes ``responses/`` (one JSON + ``.npy`` files per probe) and
-``responses/progress.jsonl`` (events with timestamps: what started, what finished). It never
-sees an expected value.
+Started by ``grading.sandbox`` as ``python -I -B harness.py`` with the configuration on its
+standard input (read, like every file it needs, before it isolates itself). It runs the
+cells, finds the exercise classes and, for every export ``spec`` the trusted side sent
+(shapes and sizes, never a probe value), writes ``out/<id>/`` (the framework graph) and
+``out/<id>/meta.json`` (metadata or the error). ``out/progress.jsonl`` logs what started
+and finished, so the trusted side can spot a process that hangs.
 
-Residual risk: this process also runs the student's code, which can patch this module,
-walk the stack or ``gc`` to the in-memory requests, and write to ``responses/`` and the
-progress log. The trusted side (``grading.grader._read_protocol``) accepts the log only in
-strict protocol order (one ``classes`` event after the cells, one start/done pair per
-announced probe, in request order, then ``finished``), refuses anything else for the rest
-of that submission, and reads responses only for probes completed in order. A submission
-that finds the inputs in memory, computes the right answers itself (NumPy) and writes a
-complete, well-ordered fake log and responses before exiting is still accepted: it
-earns the points for values it really computed, and can fake the framework-only facts
-(a tensor result, a registered parameter, a gradient). Closing that needs the probes to run
-where student code cannot write (not possible while both share this process).
+Nothing here evaluates a layer on the trusted inputs or knows an expected value: the
+evaluator (``grading.evaluator``), which never runs student code, does that. Whatever this
+process writes is untrusted data to the trusted side.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -33,30 +26,38 @@ from typing import Any
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 
-import boot  # noqa: E402  (a sibling file, not a package module)
-import numpy as np  # noqa: E402
-import probe  # noqa: E402
-
-sys.path.remove(_HERE)
+import boot  # noqa: E402  (sibling files, not package modules)
+import exportable  # noqa: E402
+import numpy as np  # noqa: E402,F401  (imported before isolation, with its libraries)
 
 IMPORT_NAMES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
+EXPORTERS: dict[str, Any] = {}
 SHARED = "*"
+HEARTBEAT_SECONDS = 0.2
+MAX_CELL_ERRORS = 50
 
 
 class SoftTimeout(BaseException):
-    """Raised in the main thread when a cell or a probe runs past its time."""
+    """Raised in the main thread when a cell or an export runs past its time."""
 
 
 class Progress:
-    """Append-only event log the trusted side watches to spot a stalled child."""
+    """Append-only event log the trusted side watches to spot a stalled process."""
 
     def __init__(self, path: str):
         self.handle = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self.last = 0.0
 
     def emit(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "time": time.time(), **fields}
-        self.handle.write(json.dumps(record) + "\n")
+        self.last = time.time()
+        record = {"event": event, "time": self.last, **fields}
+        self.handle.write(json.dumps(record, allow_nan=False) + "\n")
         self.handle.flush()
+
+    def heartbeat(self, event: str, **fields: Any) -> None:
+        """``emit``, at most every ``HEARTBEAT_SECONDS`` (100,000 cells stay a small log)."""
+        if time.time() - self.last >= HEARTBEAT_SECONDS:
+            self.emit(event, **fields)
 
 
 def _alarm(seconds: float) -> None:
@@ -75,20 +76,20 @@ def _error_summary(error: BaseException, filename: str) -> dict[str, Any]:
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename == filename:
             line = frame.lineno
-    return {"type": type(error).__name__, "message": probe.clean_message(error), "line": line}
+    return {"type": type(error).__name__, "message": exportable.clean_message(error), "line": line}
 
 
 def run_cells(cells: list[dict], names: list[str], timeout: float, progress: Progress) -> dict:
     """Execute every cell in its namespaces; a failing cell is recorded, the rest still run."""
     namespaces = {name: {"__name__": "__main__", "__builtins__": __builtins__} for name in names}
+    reported = 0
     for cell in cells:
         targets = names if cell["namespaces"] == [SHARED] else cell["namespaces"]
         for name in targets:
             if name not in namespaces:
                 continue
             filename = f"<célula {cell['index']} [{name}]>"
-            progress.emit("cell_start", cell=cell["index"], namespace=name)
-            error = None
+            progress.heartbeat("cell", cell=cell["index"], namespace=name)
             try:
                 code = compile(cell["code"], filename, "exec")
                 _alarm(timeout)
@@ -97,8 +98,10 @@ def run_cells(cells: list[dict], names: list[str], timeout: float, progress: Pro
                 finally:
                     _alarm(0)
             except BaseException as failure:  # a student's cell may raise anything
-                error = _error_summary(failure, filename)
-            progress.emit("cell_done", cell=cell["index"], namespace=name, error=error)
+                if reported < MAX_CELL_ERRORS:
+                    reported += 1
+                    error = _error_summary(failure, filename)
+                    progress.emit("cell_error", cell=cell["index"], namespace=name, error=error)
     return namespaces
 
 
@@ -110,94 +113,76 @@ def find_classes(namespaces: dict[str, dict], exercises: list[str]) -> dict[tupl
             cls = namespace.get(exercise)
             if not isinstance(cls, type):
                 continue
-            framework = name if name in IMPORT_NAMES else probe.framework_of(cls)
+            framework = name if name in IMPORT_NAMES else exportable.framework_of(cls)
             if framework is not None:
                 found.setdefault((exercise, framework), cls)
     return found
 
 
-def load_requests(sandbox_host: str) -> list[dict[str, Any]]:
-    """Every request with its arrays, read into memory; the files are then deleted.
-
-    Runs before ``boot.isolate`` (and so before any student code): once the cells run,
-    the probe inputs are no longer on disk for them to read.
-    """
-    directory = os.path.join(sandbox_host, "requests")
-    with open(os.path.join(directory, "requests.json"), encoding="utf-8") as handle:
-        entries = json.load(handle)
-    requests = []
-    for entry in entries:
-        request = {key: value for key, value in entry.items() if key != "arrays"}
-        for key, file_name in entry.get("arrays", {}).items():
-            request[key] = np.load(os.path.join(directory, file_name), allow_pickle=False)
-        requests.append(request)
-    for name in os.listdir(directory):
-        os.unlink(os.path.join(directory, name))
-    return requests
-
-
-def write_response(directory: str, probe_id: str, response: dict[str, Any]) -> None:
-    meta: dict[str, Any] = {"arrays": {}}
-    for key, value in response.items():
-        if isinstance(value, np.ndarray):
-            file_name = f"{probe_id}.{key}.npy"
-            np.save(os.path.join(directory, file_name), value, allow_pickle=False)
-            meta["arrays"][key] = file_name
-        else:
-            meta[key] = value
-    with open(os.path.join(directory, f"{probe_id}.json"), "w", encoding="utf-8") as handle:
-        json.dump(meta, handle)
-
-
-def run_probes(root: str, requests: list[dict], found: dict, timeout: float, progress: Progress):
-    out = os.path.join(root, "responses")
-    for request in requests:
-        entry = request
-        key = (entry["exercise"], entry["framework"])
-        if key not in found:
+def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progress: Progress):
+    """Export every spec whose class was found, each under the check timeout."""
+    for spec in specs:
+        layer_class = found.get((spec["exercise"], spec["framework"]))
+        if layer_class is None:
             continue
-        progress.emit("probe_start", id=entry["id"])
-        _alarm(timeout)
+        folder = os.path.join(out, spec["id"])
+        progress.emit("export_start", id=spec["id"])
         try:
-            response = probe.run_probe(found[key], entry["framework"], dict(request))
-        finally:
-            _alarm(0)
+            os.mkdir(folder)
+            _alarm(timeout)
+            try:
+                exporter = EXPORTERS[spec["framework"]]
+                result = exportable.export_one(exporter, layer_class, spec, folder)
+            finally:
+                _alarm(0)
+        except SoftTimeout:
+            result = {"error": {"stage": "export", "type": "SoftTimeout", "message": ""}}
+        except OSError as error:
+            result = {"error": {"stage": "export", "type": type(error).__name__}}
+            result["error"]["message"] = exportable.clean_message(error)
         try:
-            write_response(out, entry["id"], response)
-        except (OSError, ValueError) as error:
-            failure = {"stage": "output", "type": type(error).__name__}
-            failure["message"] = probe.clean_message(error)
-            write_response(out, entry["id"], {"error": failure})
-        progress.emit("probe_done", id=entry["id"])
+            with open(os.path.join(out, f"{spec['id']}.json"), "w", encoding="utf-8") as handle:
+                json.dump(result, handle, allow_nan=False, default=str)
+        except (OSError, ValueError, TypeError):
+            pass  # no metadata: the trusted side reports the export as missing
+        progress.emit("export_done", id=spec["id"])
 
 
-def main(sandbox_host: str) -> None:
+def load_exporters(frameworks: set[str]) -> None:
+    """Import the exporters the specs need, before isolation (their files are beside this)."""
+    for framework in sorted(frameworks):
+        EXPORTERS[framework] = importlib.import_module(f"export_{framework}")
+    if _HERE in sys.path:
+        sys.path.remove(_HERE)
+
+
+def main() -> None:
     started = time.time()
-    with open(os.path.join(sandbox_host, "config.json"), encoding="utf-8") as handle:
-        config = json.load(handle)
-    requests = load_requests(sandbox_host)
-    root = boot.isolate(config)
-    os.chdir(os.path.join(root, "work"))
-    progress = Progress(os.path.join(root, "responses", "progress.jsonl"))
+    config = json.load(sys.stdin)
+    load_exporters({spec["framework"] for spec in config["specs"]})
+    paths = boot.isolate(config["isolation"])
+    os.chdir(paths["work"])
+    out = paths["out"]
+    progress = Progress(os.path.join(out, config["progress"]))
     progress.emit("started", at=started)
     signal.signal(signal.SIGALRM, _on_alarm)
     for framework in config["frameworks"]:  # book order: MXNet must load before TensorFlow
         try:
             __import__(IMPORT_NAMES[framework])
         except BaseException as error:
-            progress.emit("import_failed", framework=framework, error=probe.clean_message(error))
+            progress.emit(
+                "import_failed", framework=framework, error=exportable.clean_message(error)
+            )
     progress.emit("imported")
-    with open(os.path.join(root, "cells.json"), encoding="utf-8") as handle:
-        cells = json.load(handle)
     timeouts = config["timeouts"]
-    namespaces = run_cells(cells, config["namespaces"], timeouts["cell"], progress)
+    namespaces = run_cells(config["cells"], config["namespaces"], timeouts["cell"], progress)
     found = find_classes(namespaces, config["exercises"])
     progress.emit("classes", found=[list(key) for key in found])
-    run_probes(root, requests, found, timeouts["check"], progress)
+    run_exports(out, config["specs"], found, timeouts["check"], progress)
     progress.emit("finished")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: a student's atexit hook or thread cannot delay it
