@@ -47,12 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def collect(paths: list[Path]) -> list[Path]:
-    """Notebook files from files and folders (non-recursive), each once, sorted by id."""
+    """Notebook entries from files and folders (non-recursive), each once, sorted by id.
+
+    Every entry of a folder named ``*.ipynb`` is listed as it is, whatever it is (a link, a
+    folder, a FIFO): links are never followed nor resolved, so each entry gets its own row
+    and ``read_submission`` says what is wrong with it. A path given twice (compared as
+    written, made absolute without resolving links nor ``..``) counts once.
+    """
     found: dict[str, Path] = {}
     for path in paths:
-        candidates = sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
+        if path.is_dir():  # the instructor's folder (a link to one is followed)
+            with os.scandir(path) as entries:
+                names = sorted(entry.name for entry in entries if entry.name.endswith(".ipynb"))
+            candidates = [path / name for name in names]
+        else:
+            candidates = [path]
         for candidate in candidates:
-            found.setdefault(str(candidate.resolve()), candidate)
+            found.setdefault(str(candidate.absolute()), candidate)
     return sorted(found.values(), key=lambda p: (submission_id(p), str(p)))
 
 

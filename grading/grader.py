@@ -343,8 +343,16 @@ def _run_student(
             raise RuntimeError(f"o processo do aluno não iniciou: {run.output[-2000:]}")
         finished = any(e["event"] == "finished" for e in run.events)
         if finished and run.killed_for is None:
+            hung = {
+                _class_of(probes, p)
+                for p, export in state.exports.items()
+                if export.get("error", {}).get("type") == "SoftTimeout"
+            }
             for probe_id in pending:
-                state.failed.setdefault(probe_id, ("crashed", "sem resposta do processo"))
+                if _class_of(probes, probe_id) in hung:
+                    state.failed.setdefault(probe_id, ("timeout", NOT_RUN))
+                else:
+                    state.failed.setdefault(probe_id, ("crashed", "sem resposta do processo"))
             return
         if not searched:  # stopped in the cells: every class is unknown
             status, message = _failure(run, limits, "o processo do aluno")

@@ -120,10 +120,16 @@ def find_classes(namespaces: dict[str, dict], exercises: list[str]) -> dict[tupl
 
 
 def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progress: Progress):
-    """Export every spec whose class was found, each under the check timeout."""
+    """Export every spec whose class was found, each under the check timeout.
+
+    A class whose export runs out of time once is not exported again: a hanging forward
+    costs one timeout, not one per check.
+    """
+    hung: set[tuple[str, str]] = set()
     for spec in specs:
-        layer_class = found.get((spec["exercise"], spec["framework"]))
-        if layer_class is None:
+        key = (spec["exercise"], spec["framework"])
+        layer_class = found.get(key)
+        if layer_class is None or key in hung:
             continue
         folder = os.path.join(out, spec["id"])
         progress.emit("export_start", id=spec["id"])
@@ -138,8 +144,12 @@ def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progre
         except SoftTimeout:
             result = {"error": {"stage": "export", "type": "SoftTimeout", "message": ""}}
         except OSError as error:
-            result = {"error": {"stage": "export", "type": type(error).__name__}}
-            result["error"]["message"] = exportable.clean_message(error)
+            message = exportable.clean_message(error)
+            result = {
+                "error": {"stage": "export", "type": type(error).__name__, "message": message}
+            }
+        if result.get("error", {}).get("type") == "SoftTimeout":
+            hung.add(key)
         try:
             with open(os.path.join(out, f"{spec['id']}.json"), "w", encoding="utf-8") as handle:
                 json.dump(result, handle, allow_nan=False, default=str)
