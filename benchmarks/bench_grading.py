@@ -1,8 +1,9 @@
 """Benchmark the autograder: a batch of 24 submissions (correct, wrong, broken).
 
 Run: ``.venv/bin/python benchmarks/bench_grading.py [--jobs N]``. Prints submissions per
-minute, the median time per submission and the share of child time spent starting the
-interpreter and importing frameworks (timestamps the child harness reports).
+minute, the median time per submission and the share of the sandboxed processes' time (the
+student process and the evaluator) spent starting interpreters and importing frameworks
+(timestamps both processes report).
 """
 
 from __future__ import annotations
@@ -81,13 +82,15 @@ def main() -> None:
     per_submission = [r["execution_time"] for r in results]
     timings = [r["extra_data"]["timings"] for r in results]
     child = sum(sum(t.values()) for t in timings)
-    start = sum(t.get("child_start", 0.0) for t in timings)
-    imports = sum(t.get("framework_import", 0.0) for t in timings)
+    start = sum(t.get("child_start", 0.0) + t.get("evaluator_start", 0.0) for t in timings)
+    imports = sum(
+        t.get("framework_import", 0.0) + t.get("evaluator_import", 0.0) for t in timings
+    )
     print(f"exit code: {code}; jobs: {args.jobs}; submissions: {count}")
     print(f"wall time: {wall:.1f} s; submissions per minute: {60 * count / wall:.1f}")
     print(f"median time per submission: {statistics.median(per_submission):.2f} s")
     print(
-        f"child time: {child:.1f} s, of which interpreter start {start:.1f} s "
+        f"sandboxed time: {child:.1f} s, of which interpreter starts {start:.1f} s "
         f"({100 * start / child:.0f}%) and framework imports {imports:.1f} s "
         f"({100 * imports / child:.0f}%)"
     )

@@ -105,7 +105,7 @@ def _error_verdict(response: Response) -> Verdict | None:
     if error["type"] == "SoftTimeout":
         return Verdict("timeout", "tempo esgotado: a verificação passou do limite de tempo")
     if error["type"] == "NotExportable":
-        return Verdict("failed", f"a camada não pôde ser exportada: {error['message']}")
+        return Verdict("failed", error["message"])  # the exporter's own full sentence
     if error["type"] == "GrafoRecusado":
         return Verdict("failed", f"grafo recusado pelo corretor: {error['message']}")
     where = STAGES.get(error["stage"], error["stage"])

@@ -1,8 +1,14 @@
-"""Grade one submission: parse it, run the child, judge the plain arrays it returns.
+"""Grade one submission: the student process exports, the evaluator applies, we judge.
 
-The child may be started more than once: when a probe hangs or kills the process, the
-probes of that same class are scored as timed out or crashed and a fresh child runs the
-remaining probes, so one bad class never costs the other exercise its points.
+Data flows one way. The *student process* (``grading/child``, sandboxed) runs the cells and
+exports each layer as a framework graph for every probe's shapes; it never sees a probe
+value. The *evaluator* (``grading/evaluator``, sandboxed, never runs student code) loads the
+graphs behind an op allow-list and applies them to the trusted inputs. This module judges
+the plain arrays against ``solutions.reference``.
+
+Either process may be started more than once: when an export or an evaluation hangs or
+kills the process, that class's remaining probes are scored as not run (one timeout per
+class, not one per check) and a fresh process handles the other classes' probes.
 """
 
 from __future__ import annotations
@@ -179,7 +185,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _record_cells(state: _Run, events: list[dict[str, Any]], first: bool) -> None:
-    """Classes found (every run), cell errors and import failures (first run only)."""
+    """Classes found and cell errors (each once), import failures (first run only)."""
     for event in events:
         kind = event["event"]
         if kind == "classes" and type(event.get("found")) is list:
@@ -191,11 +197,12 @@ def _record_cells(state: _Run, events: list[dict[str, Any]], first: bool) -> Non
                     and key[1] in FRAMEWORKS
                 ):
                     state.found.add((key[0], key[1]))
-        if not first:
-            continue
         if kind == "cell_error" and isinstance(event.get("error"), dict):
             error = event["error"]
             line = error.get("line")
+            where = (_short(event.get("cell")), _short(event.get("namespace")))
+            if any((e["cell"], e["namespace"]) == where for e in state.cell_errors):
+                continue
             state.cell_errors.append(
                 {
                     "cell": _short(event.get("cell")),
@@ -205,7 +212,7 @@ def _record_cells(state: _Run, events: list[dict[str, Any]], first: bool) -> Non
                     "line": line if type(line) is int else None,
                 }
             )
-        if kind == "import_failed":
+        if kind == "import_failed" and first:
             name, error = _short(event.get("framework")), _short(event.get("error"), 400)
             state.notes.append(f"falha ao importar {name}: {error}")
 
@@ -220,6 +227,41 @@ def _progress(events: list[dict[str, Any]], start: str, done: str) -> tuple[list
             finished.append(open_id)
             open_id = None
     return finished, open_id
+
+
+def scrub_log(text: str, root: str) -> str:
+    """The process's output without the grader's own frames or host paths.
+
+    A traceback through the harness (``File "<root>/child/harness.py", line 9``) and the
+    source line under it are dropped; any other mention of the sandbox's host folder is
+    replaced, so no host path reaches a student.
+    """
+    kept: list[str] = []
+    skip_source = False
+    for line in text.split("\n"):
+        if skip_source and line.startswith("    "):
+            skip_source = False
+            continue
+        skip_source = False
+        if root in line and line.lstrip().startswith("File "):
+            skip_source = True
+            continue
+        kept.append(line.replace(root, "…"))
+    return "\n".join(kept)
+
+
+MAX_SKIPPED_CELLS = 3
+
+
+def _last_cell(events: list[dict[str, Any]]) -> list[Any] | None:
+    """``[index, namespace]`` of the cell that was running when the process stopped."""
+    for event in reversed(events):
+        if event["event"] == "cell":
+            index, namespace = event.get("cell"), event.get("namespace")
+            if type(index) is int and isinstance(namespace, str) and len(namespace) < 40:
+                return [index, namespace]
+            return None
+    return None
 
 
 def _class_of(probes: dict, probe_id: str) -> tuple[str, str]:
@@ -304,10 +346,12 @@ def _run_student(
     """Run the cells and export every probe's layer, restarting after a hang or a crash."""
     pending = list(probes)
     attempt = 0
+    skip: list[list[Any]] = []
     while pending and time.monotonic() < deadline:
         attempt += 1
         events = f"progress-{attempt}.jsonl"
         config = {
+            "skip": skip,
             "frameworks": plan["preload"],
             "namespaces": plan["namespaces"],
             "exercises": plan["exercises"],
@@ -327,7 +371,7 @@ def _run_student(
         )
         _record_timings(state, run, launched, STUDENT_SPANS)
         dropped = f"\n[… {run.output_dropped} bytes omitidos]" if run.output_dropped else ""
-        state.log = run.output + dropped
+        state.log = scrub_log(run.output, str(sandbox.root)) + dropped
         _record_cells(state, run.events, attempt == 1)
         done, culprit = _progress(run.events, "export_start", "export_done")
         for probe_id in done:
@@ -354,11 +398,24 @@ def _run_student(
                 else:
                     state.failed.setdefault(probe_id, ("crashed", "sem resposta do processo"))
             return
-        if not searched:  # stopped in the cells: every class is unknown
+        if not searched:  # stopped in a cell: skip it and start again, a few times at most
             status, message = _failure(run, limits, "o processo do aluno")
             state.status = status if state.status == "ok" else state.status
-            state.notes.append(message)
-            return
+            cell = _last_cell(run.events)
+            if cell is None or len(skip) >= MAX_SKIPPED_CELLS:
+                state.notes.append(message)
+                return
+            skip.append(cell)
+            state.cell_errors.append(
+                {
+                    "cell": _short(cell[0]),
+                    "namespace": _short(cell[1]),
+                    "type": "ProcessoEncerrado",
+                    "message": f"{message}; a célula foi pulada e as outras, executadas de novo",
+                    "line": None,
+                }
+            )
+            continue
         pending = _after_failure(
             state, probes, pending, run, culprit, limits, "o processo do aluno"
         )

@@ -41,7 +41,6 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 SIGKILL = 9
 CLONE_NEWUSER = 0x10000000
-NEW_ROOT = "/run/grading-root"
 SANDBOX = "/sandbox"
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = (
@@ -111,27 +110,26 @@ def allowed_paths(keep: list[str]) -> list[str]:
     return found
 
 
-def build_root(keep: list[str], folders: dict[str, tuple[str, bool]]) -> None:
-    """Make the allow-listed root at ``NEW_ROOT`` and ``chroot`` into it."""
+def build_root(keep: list[str], folders: dict[str, tuple[str, bool]], new_root: str) -> None:
+    """Make the allow-listed root at ``new_root`` (an empty folder) and ``chroot`` into it."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    os.makedirs(NEW_ROOT, exist_ok=True)
-    _mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
     for path in allowed_paths(keep):
-        _bind(path, NEW_ROOT + path, writable=False)
+        _bind(path, new_root + path, writable=False)
     for path in SYSTEM_PATHS:  # /lib -> usr/lib and friends, as on the host
         if os.path.islink(path):
-            os.symlink(os.readlink(path), NEW_ROOT + path)
+            os.symlink(os.readlink(path), new_root + path)
     for device in DEVICES:
         if os.path.exists(device):
-            _bind(device, NEW_ROOT + device, writable=True)
+            _bind(device, new_root + device, writable=True)
     for name, (source, writable) in folders.items():
-        _bind(source, f"{NEW_ROOT}{SANDBOX}/{name}", writable=writable)
-    os.makedirs(NEW_ROOT + "/proc", exist_ok=True)
-    _mount("proc", NEW_ROOT + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(NEW_ROOT + "/tmp", mode=0o1777, exist_ok=True)
-    os.chmod(NEW_ROOT + "/tmp", 0o755)  # nobody writes here: TMPDIR is the work folder
-    os.chdir(NEW_ROOT)
-    os.chroot(NEW_ROOT)
+        _bind(source, f"{new_root}{SANDBOX}/{name}", writable=writable)
+    os.makedirs(new_root + "/proc", exist_ok=True)
+    _mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(new_root + "/tmp", mode=0o1777, exist_ok=True)
+    os.chmod(new_root + "/tmp", 0o755)  # nobody writes here: TMPDIR is the work folder
+    os.chdir(new_root)
+    os.chroot(new_root)
     os.chdir("/")
     _mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
@@ -214,7 +212,7 @@ def isolate(config: dict[str, Any]) -> dict[str, str]:
     mode = config["mode"]
     folders = {name: (path, bool(writable)) for name, (path, writable) in config["folders"].items()}
     if mode in ("namespaces", "userns"):
-        build_root(config["keep"], folders)
+        build_root(config["keep"], folders, os.path.join(config["sandbox_host"], "root"))
         paths = {name: f"{SANDBOX}/{name}" for name in folders}
     else:
         paths = {name: path for name, (path, _) in folders.items()}

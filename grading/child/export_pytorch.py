@@ -19,6 +19,7 @@ except ImportError:  # copied alone into the sandbox
     from exportable import NotExportable, StageError
 
 GRAPH_FILE = "layer.pt"
+CANNOT = "a camada não pôde ser exportada como grafo do PyTorch"
 HINT = (
     "use só operações do PyTorch sobre tensores no forward, sem if/for que dependam dos "
     "valores da entrada, sem .numpy(), .item() ou .tolist()"
@@ -74,8 +75,7 @@ def _trace(torch: Any, layer: Any, spec: dict[str, Any]) -> Any:
             traced = torch.jit.trace(layer, first, check_inputs=[(second,)], check_tolerance=1e-4)
         except torch.jit.TracingCheckError:
             raise NotExportable(
-                "o grafo da camada muda com os valores da entrada, então ela não pôde ser "
-                f"exportada como grafo: {HINT}"
+                f"{CANNOT}: o grafo muda com os valores da entrada; {HINT}"
             ) from None
         except BaseException as error:
             raise NotExportable(_trace_failure(error)) from None
@@ -89,10 +89,7 @@ def _trace_failure(error: BaseException) -> str:
             "a camada usa um tensor que exige gradiente mas não é um parâmetro registrado: "
             "crie o peso com nn.Parameter(...) no __init__"
         )
-    return (
-        f"a camada não pôde ser exportada com torch.jit.trace ({type(error).__name__}: {text}): "
-        f"{HINT}"
-    )
+    return f"{CANNOT} (torch.jit.trace: {type(error).__name__}: {text}); {HINT}"
 
 
 def export_layer(
@@ -113,6 +110,6 @@ def export_layer(
         torch.jit.save(traced, os.path.join(folder, GRAPH_FILE))
     except BaseException as error:
         raise NotExportable(
-            f"o grafo traçado não pôde ser salvo ({type(error).__name__}): {HINT}"
+            f"{CANNOT}: o grafo traçado não pôde ser salvo ({type(error).__name__}); {HINT}"
         ) from None
     return {"file": GRAPH_FILE, "params": params, "weight": weight_name(params)}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from grading import checks
 from solutions import catalogue
 
 pytestmark = pytest.mark.slow
@@ -24,6 +25,51 @@ pytestmark = pytest.mark.slow
 SEED = 7
 MARKER = f"grading-test-marker-{uuid.uuid4().hex}"
 CANARY = f"canary-{uuid.uuid4().hex}"
+IPC_KEY = 0x5A000000 + uuid.uuid4().int % 0xFFFFFF
+SOCKET_PATH = f"/tmp/socket-{uuid.uuid4().hex[:12]}.sock"
+FAKE_META = (
+    "{'file': 'layer.pt', 'weight': 'weight', "
+    "'params': [{'name': 'weight', 'shape': [4, 4, 3], 'trainable': True}]}"
+)
+# Replaces the exporter in the student's own process: the evaluator still has the last word.
+PATCH_EXPORTER = """
+import sys
+for name, module in list(sys.modules.items()):
+    if hasattr(module, "export_layer"):
+        module.export_layer = {body}
+"""
+READER_GRAPH = """
+import os, sys, textwrap, torch
+with open("leitor.py", "w") as source:
+    source.write(textwrap.dedent('''
+        import torch
+        class Reader(torch.nn.Module):
+            def forward(self, X):
+                data = torch.from_file("/etc/hostname", False, 4, dtype=torch.uint8)
+                return X + data.sum().float()
+    '''))
+sys.path.insert(0, os.getcwd())
+from leitor import Reader
+class TensorReduction(torch.nn.Module):
+    pass
+class FourierHalf(torch.nn.Module):
+    pass
+def export(cls, exercise, spec, folder):
+    torch.jit.save(torch.jit.script(Reader()), os.path.join(folder, "layer.pt"))
+    return {"file": "layer.pt", "weight": None, "params": []}
+"""
+SYSV = f"""
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shm = libc.shmget({IPC_KEY}, 1536 * 2**20, 0o1666)
+address = libc.shmat(shm, None, 0)
+if address not in (None, ctypes.c_void_p(-1).value):
+    ctypes.memset(address, 1, 1536 * 2**20)
+queue = libc.msgget({IPC_KEY}, 0o1666)
+semaphores = libc.semget({IPC_KEY}, 1, 0o1666)
+raise RuntimeError(f"sysv: {{shm >= 0}} {{queue >= 0}} {{semaphores >= 0}}")
+"""
 
 
 def _ref(exercise: str, framework: str = "pytorch") -> str:
@@ -215,18 +261,23 @@ def _notebooks(folder: Path, helpers, port: int, out: Path) -> dict[str, Path]:
                 "requests = json.load(open(os.path.join(root, 'requests', 'requests.json')))",
             ),
         ],
-        # a fake protocol written by a cell: garbage classes, an unknown probe, then exit
+        # a fake protocol written into the real progress log: garbage, forged classes and
+        # exports, a forged export file, then exit
         "protocolo_falso": [
             tab(
                 "pytorch",
                 "import json, os\n"
-                "path = os.path.join(os.path.dirname(os.getcwd()), 'responses', 'progress.jsonl')\n"
-                "with open(path, 'a') as log:\n"
+                "out = '/sandbox/out'\n"
+                "with open(os.path.join(out, 'progress-1.jsonl'), 'a') as log:\n"
                 "    log.write('[' * 200000 + '\\n')\n"
                 "    for event in [{'event': 'classes', 'found': [[[1], [2]]]},\n"
                 "                  {'event': 'classes', 'found': [['FourierHalf', 'pytorch']]},\n"
-                "                  {'event': 'probe_start', 'id': 'nao-existe'}]:\n"
+                "                  {'event': 'export_start', 'id': 'fh-pytorch-even'},\n"
+                "                  {'event': 'export_done', 'id': 'fh-pytorch-even'},\n"
+                "                  {'event': 'finished', 'time': float('nan')}]:\n"
                 "        log.write(json.dumps(event) + '\\n')\n"
+                "with open(os.path.join(out, 'fh-pytorch-even.json'), 'w') as meta:\n"
+                "    json.dump({'metadata': {'file': 'layer.pt', 'weight': None}}, meta)\n"
                 "os._exit(3)",
             ),
             *good,
@@ -281,6 +332,76 @@ def _notebooks(folder: Path, helpers, port: int, out: Path) -> dict[str, Path]:
             tab("pytorch", f"open('/var/tmp/{MARKER}', 'w').write('x')"),
             *good,
         ],
+        # classes that only claim to be torch modules, and an exporter replaced in memory
+        "forjado_sem_framework": [
+            tab(
+                "pytorch",
+                "class TensorReduction:\n    __module__ = 'torch.nn'\n"
+                "    def __init__(self, *args):\n        pass\n"
+                "class FourierHalf(TensorReduction):\n    pass\n"
+                + PATCH_EXPORTER.format(body=f"lambda *args: {FAKE_META}"),
+            ),
+        ],
+        # a real TorchScript graph that reads a file, slipped in by a patched exporter
+        "grafo_leitor": [tab("pytorch", READER_GRAPH + PATCH_EXPORTER.format(body="export"))],
+        # the answer computed with NumPy and handed back as a tensor; gradients set by hand
+        "numpy_e_gradiente": [
+            tab(
+                "pytorch",
+                "import numpy, torch\nfrom torch import nn\n"
+                "class TensorReduction(nn.Module):\n    def __init__(self, i, u):\n"
+                "        super().__init__()\n"
+                "        self.weight = nn.Parameter(torch.randn(i, i, u))\n"
+                "    def forward(self, X):\n"
+                "        W, x = self.weight.detach().numpy(), X.detach().numpy()\n"
+                "        Y = torch.tensor(numpy.einsum('ijk,bi,bj->bk', W, x, x))\n"
+                "        self.weight.grad = torch.ones_like(self.weight)\n"
+                "        return Y\n"
+                "class Forged(torch.autograd.Function):\n    @staticmethod\n"
+                "    def forward(ctx, X):\n"
+                "        return torch.fft.rfft(X)[..., : (X.shape[-1] + 1) // 2]\n"
+                "    @staticmethod\n    def backward(ctx, grad):\n"
+                "        return torch.ones(grad.shape[:-1] + (2 * grad.shape[-1],))\n"
+                "class FourierHalf(nn.Module):\n    def forward(self, X):\n"
+                "        return Forged.apply(X)",
+            ),
+        ],
+        "sysv": [tab("pytorch", SYSV), *good],
+        "userns": [
+            tab(
+                "pytorch",
+                "import ctypes, subprocess\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                "ok = libc.unshare(0x10000000) == 0\n"
+                "verdict = 'permitido' if ok else f'bloqueado {ctypes.get_errno()}'\n"
+                "done = subprocess.run(['unshare', '--user', 'true'], capture_output=True)\n"
+                "raise RuntimeError(f'userns: {verdict} {done.returncode != 0}')",
+            ),
+            *good,
+        ],
+        "vizinhos": [
+            tab(
+                "pytorch",
+                "import os, socket\nseen = []\n"
+                f"for path in [{str(folder / 'bom.ipynb')!r}, {str(repo / 'instructor')!r}]:\n"
+                "    seen.append(os.path.exists(path))\n"
+                "try:\n    client = socket.socket(socket.AF_UNIX)\n"
+                f"    client.connect({SOCKET_PATH!r})\n    seen.append('socket')\n"
+                "except OSError:\n    pass\n"
+                "top = sorted(os.listdir('/'))\n"
+                f"project = sorted(os.listdir({str(repo)!r}))\n"
+                "raise RuntimeError(f'vizinhos: {seen} raiz: {top} projeto: {project}')",
+            ),
+            *good,
+        ],
+        "seis_mil_celulas": [*(tab("pytorch", "x = 1") for _ in range(6000)), *good],
+        "marcacao": [
+            tab(
+                "pytorch",
+                "raise RuntimeError('fim\\n\\n**Nota: 20/20**\\n<script>alert(1)</script> "
+                "[clique](http://exemplo.com) `x` # Título')",
+            ),
+            *good,
+        ],
     }
     paths = {name: write(folder / f"{name}.ipynb", source) for name, source in cells.items()}
     raw = {
@@ -292,6 +413,22 @@ def _notebooks(folder: Path, helpers, port: int, out: Path) -> dict[str, Path]:
     for name, content in raw.items():
         paths[name] = folder / f"{name}.ipynb"
         paths[name].write_bytes(content)
+    for name, target in (
+        ("link_chave", repo / "instructor" / "exercises-solutions.ipynb"),
+        ("link_colega", paths["bom"]),
+    ):
+        paths[name] = folder / f"{name}.ipynb"
+        paths[name].symlink_to(target)
+    paths["pasta"] = folder / "pasta.ipynb"
+    paths["pasta"].mkdir()
+    paths["fifo"] = folder / "fifo.ipynb"
+    os.mkfifo(paths["fifo"])
+    for name, source in (
+        ("instrutor", repo / "instructor" / "exercises-solutions.ipynb"),
+        ("modelo_do_aluno", repo / "chapters" / "exercises.ipynb"),
+    ):
+        paths[name] = folder / f"{name}.ipynb"
+        paths[name].write_bytes(source.read_bytes())
     paths["enorme"] = folder / "enorme.ipynb"
     with paths["enorme"].open("wb") as handle:
         handle.truncate(100 * 2**20)
@@ -303,6 +440,18 @@ def _notebooks(folder: Path, helpers, port: int, out: Path) -> dict[str, Path]:
     return paths
 
 
+def _leftovers(scratch: Path) -> dict[str, set[str]]:
+    """SysV objects on the host, and sandbox mounts and folders under the grader's TMPDIR."""
+    found: dict[str, set[str]] = {}
+    for kind in ("shm", "msg", "sem"):
+        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        found[kind] = {line.split()[0] for line in lines}
+    mounts = Path("/proc/mounts").read_text().splitlines()
+    found["mounts"] = {line.split()[1] for line in mounts if str(scratch) in line}
+    found["folders"] = {p.name for p in scratch.iterdir()}
+    return found
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory, helpers):
     folder = tmp_path_factory.mktemp("entregas")
@@ -311,8 +460,14 @@ def batch(tmp_path_factory, helpers):
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
     listener.setblocking(False)
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(SOCKET_PATH)
+    unix.listen(5)
+    unix.setblocking(False)
     paths = _notebooks(folder, helpers, listener.getsockname()[1], out)
     before = _repo_hashes(helpers.repo)
+    scratch = tmp_path_factory.mktemp("tmpdir_do_corretor")
+    leftovers_before = _leftovers(scratch)
     done = helpers.run_cli(
         [
             str(folder),
@@ -329,14 +484,21 @@ def batch(tmp_path_factory, helpers):
             "--cell-timeout",
             "4",
         ],
-        env={"GRADER_TEST_CANARY": CANARY},
+        env={"GRADER_TEST_CANARY": CANARY, "TMPDIR": str(scratch)},
     )
     try:
         connection = listener.accept()
     except BlockingIOError:
         connection = None
     listener.close()
+    try:
+        unix_connection = unix.accept()
+    except BlockingIOError:
+        unix_connection = None
+    unix.close()
+    os.unlink(SOCKET_PATH)
     after = _repo_hashes(helpers.repo)
+    leftovers_after = _leftovers(scratch)
     results = {name: helpers.read_results(out, name) for name in paths}
     feedback = {name: (out / name / "feedback.md").read_text(encoding="utf-8") for name in paths}
     with (out / "gradebook.csv").open(encoding="utf-8") as handle:
@@ -348,8 +510,11 @@ def batch(tmp_path_factory, helpers):
         "rows": rows,
         "paths": paths,
         "connection": connection,
+        "unix_connection": unix_connection,
+        "leftovers": (leftovers_before, leftovers_after),
         "before": before,
         "after": after,
+        "out": out,
     }
 
 
@@ -444,10 +609,11 @@ def test_a_fork_bomb_is_contained(batch, helpers):
     assert _scores(batch, helpers, "fork_bomb")["TensorReduction"] == 10.0
 
 
-def test_exiting_the_process_during_the_cells_scores_zero_with_a_message(batch):
-    assert batch["results"]["os_exit"]["score"] == 0.0
+def test_a_cell_that_ends_the_process_is_skipped_and_the_rest_graded(batch):
+    assert batch["results"]["os_exit"]["score"] == 20.0
     assert batch["rows"]["os_exit"]["status"] == "crashed"
     assert "código de saída 0" in batch["feedback"]["os_exit"]
+    assert "a célula foi pulada" in batch["feedback"]["os_exit"]
 
 
 def test_keyboard_interrupt_in_forward_is_just_a_failure(batch, helpers):
@@ -466,7 +632,7 @@ def test_nan_and_numpy_outputs_fail_with_hints(batch, helpers):
     scores = helpers.exercise_scores(batch["results"]["nan_numpy"])
     assert scores["TensorReduction"] <= 6.0  # the values are right, shape and gradients not
     assert scores["FourierHalf"] <= 1.5  # only the shape is right
-    assert "NaN ou Inf" in text and "deve ser um torch.Tensor" in text
+    assert "NaN ou Inf" in text and "não um torch.Tensor" in text
 
 
 def test_stored_outputs_are_ignored(batch):
@@ -552,4 +718,95 @@ def test_disk_and_shared_directories_are_bounded(batch):
     assert "No space left on device" in batch["feedback"]["disco"]
     assert not os.path.exists(f"/run/lock/{MARKER}")
     assert not os.path.exists(f"/var/tmp/{MARKER}")
-    assert batch["feedback"]["trava"].count("PermissionError") == 2
+    assert batch["feedback"]["trava"].count("FileNotFoundError") == 2  # not even there
+
+
+def _values_and_gradients(results: dict) -> float:
+    """Points earned on value and gradient checks (every check but shape and parameter)."""
+    kept = ("forma e tipo", "parâmetro weight")
+    return sum(t["score"] for t in results["tests"] if not any(k in t["name"] for k in kept))
+
+
+@pytest.mark.parametrize("name", ["forjado_sem_framework", "grafo_leitor", "numpy_e_gradiente"])
+def test_forgers_earn_nothing_on_values_and_gradients(batch, name):
+    results = batch["results"][name]
+    assert _values_and_gradients(results) == 0.0, batch["feedback"][name]
+    if name == "grafo_leitor":  # its patched exporter hands over a graph that reads a file
+        assert "aten::from_file" in batch["feedback"][name], batch["feedback"][name]
+        assert results["score"] == 0.0
+    assert batch["rows"][name]["status"] != "grader error"
+
+
+def test_nothing_outlives_the_batch_sysv_mounts_or_folders(batch):
+    before, after = batch["leftovers"]
+    assert after == before
+    assert after["folders"] == set() and after["mounts"] == set()
+    text = batch["feedback"]["sysv"]
+    assert "sysv: True True True" in text, text  # created inside, gone after
+    assert f"{IPC_KEY:08x}" not in Path("/proc/sysvipc/shm").read_text()
+
+
+def test_nested_user_namespaces_are_refused(batch):
+    assert "userns: bloqueado 1 True" in batch["feedback"]["userns"], batch["feedback"]["userns"]
+
+
+def test_the_child_sees_no_classmate_no_project_and_no_host_socket(batch):
+    text = batch["feedback"]["vizinhos"].replace("\\", "")  # Markdown escapes
+    assert "vizinhos: [False, False]" in text, text
+    assert batch["unix_connection"] is None
+    top = text.split("raiz: ")[1].split(" projeto:")[0]
+    for hidden in ("'home'", "'run'", "'var'", "'srv'", "'mnt'", "'opt'"):
+        assert hidden not in top, top
+    assert "projeto: ['.venv']" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("link_chave", "link simbólico"),
+        ("link_colega", "link simbólico"),
+        ("pasta", "pasta"),
+        ("fifo", "FIFO"),
+    ],
+)
+def test_links_folders_and_fifos_get_a_row_and_no_content(batch, name, message):
+    assert batch["rows"][name]["status"] == "invalid notebook"
+    assert batch["results"][name]["score"] == 0.0
+    assert message in batch["results"][name]["output"]
+    assert batch["results"]["bom"]["score"] == 20.0
+
+
+def test_the_instructor_copy_scores_full_marks_without_a_cell_error(batch):
+    assert batch["results"]["instrutor"]["score"] == 20.0, batch["feedback"]["instrutor"]
+    for name in ("instrutor", "modelo_do_aluno"):
+        assert "IndentationError" not in batch["feedback"][name]
+        assert "Células com erro" not in batch["feedback"][name], batch["feedback"][name]
+    assert batch["results"]["modelo_do_aluno"]["score"] == 0.0
+    assert "ainda não implementado" in batch["feedback"]["modelo_do_aluno"]
+
+
+def test_thousands_of_cells_grade_normally(batch):
+    assert batch["results"]["seis_mil_celulas"]["score"] == 20.0
+
+
+def test_child_text_cannot_forge_the_report(batch):
+    text = batch["feedback"]["marcacao"]
+    assert text.count("**Nota:") == 1 and "<script>" not in text
+    assert "](http" not in text
+    assert batch["results"]["marcacao"]["score"] == 20.0
+
+
+def test_a_hanging_forward_costs_one_check_timeout(batch):
+    text = batch["feedback"]["laco_forward"]
+    fourier = text.split("## FourierHalf")[1]
+    assert fourier.count("não executada") == len(checks.checks_for("FourierHalf")) - 1, fourier
+
+
+def test_every_results_file_is_strict_json(batch):
+    for name in batch["paths"]:
+        path = batch["out"] / name / "results.json"
+        json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+
+
+def _no_constant(name: str):
+    raise AssertionError(f"not strict JSON: {name}")

@@ -183,3 +183,19 @@ def test_a_submission_named_like_the_gradebook_keeps_the_gradebook(tmp_path, hel
         ids = {row["id"] for row in csv.DictReader(handle)}
     assert ids == {"_gradebook.csv", "ana", "_.oculto"}
     assert (out / "_gradebook.csv" / "results.json").is_file()
+
+
+def test_harness_frames_and_host_paths_never_reach_the_student():
+    root = "/tmp/grading-abc123"
+    log = (
+        "Exception ignored in: <function _releaseLock at 0x7f>\n"
+        "Traceback (most recent call last):\n"
+        f'  File "{root}/child/harness.py", line 68, in _on_alarm\n'
+        '    raise SoftTimeout("tempo esgotado")\n'
+        "SoftTimeout: tempo esgotado\n"
+        f"aluno: {root}/work/x.txt\n"
+    )
+    scrubbed = grader.scrub_log(log, root)
+    assert root not in scrubbed and "harness.py" not in scrubbed
+    assert "raise SoftTimeout" not in scrubbed
+    assert "aluno: …/work/x.txt" in scrubbed
