@@ -1,7 +1,9 @@
 """``gradebook.csv``: one row per graded submission, rewritten whole after each one.
 
 Each rewrite goes to a temporary file renamed over the old one, so the CSV on disk is
-always complete, whatever happens to a later submission or to the grader.
+always complete, whatever happens to a later submission or to the grader. Every text cell
+goes through the reports' ``plain_text`` and, when a spreadsheet would take it for a
+formula (``=cmd()``, ``+``, ``-``, ``@`` ...), gets a ``'`` in front; numbers are finite.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from grading import checks
 from grading.grader import SubmissionReport
+from grading.report import finite, plain_text
 
 STATUS_CODES = {
     "ok": "ok",
@@ -30,6 +33,18 @@ STATUS_TEXT = {
     "grader_error": "erro do corretor",
 }
 COLUMNS = ("id", *checks.EXERCISES, "total", "status", "situação", "seed", "tempo_s")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+ID_LIMIT = 300
+
+
+def text_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
+    text = plain_text(value, ID_LIMIT)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def _number(value: float, spec: str = "g") -> str:
+    return format(finite(value), spec)
 
 
 class Gradebook:
@@ -42,13 +57,13 @@ class Gradebook:
 
     def add(self, report: SubmissionReport) -> None:
         row = {
-            "id": report.submission_id,
-            **{g.exercise: f"{g.score:g}" for g in report.exercises},
-            "total": f"{report.score:g}",
-            "status": STATUS_CODES.get(report.status, report.status),
-            "situação": STATUS_TEXT.get(report.status, report.status),
+            "id": text_cell(report.submission_id),
+            **{g.exercise: _number(g.score) for g in report.exercises},
+            "total": _number(report.score),
+            "status": text_cell(STATUS_CODES.get(report.status, report.status)),
+            "situação": text_cell(STATUS_TEXT.get(report.status, report.status)),
             "seed": str(report.seed),
-            "tempo_s": f"{report.elapsed:.1f}",
+            "tempo_s": _number(report.elapsed, ".1f"),
         }
         with self.lock:
             self.rows[report.submission_id] = row

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from grading import checks, grader
+from grading import checks, grader, sandbox
 from grading.child import export_pytorch
 from grading.child.exportable import NotExportable
 from grading.evaluator import eval_pytorch
@@ -241,3 +241,40 @@ def test_the_evaluator_runs_the_graph_without_the_students_module(tmp_path):
     traced_weight = torch.jit.load(str(exported / "layer.pt")).weight.detach().numpy()
     expected = reference.tensor_reduction(traced_weight, X)
     np.testing.assert_allclose(result["output"], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_the_evaluator_gets_graphs_and_inputs_and_the_student_gets_neither(
+    tmp_path, monkeypatch, helpers
+):
+    marker = "# MARCA-DO-ALUNO-7f3a"
+    cells = [
+        f"%%tab pytorch\n{marker}\n" + catalogue.reference_source(e, "pytorch")
+        for e in catalogue.EXERCISES
+    ]
+    notebook = helpers.write_notebook(tmp_path / "aluno.ipynb", cells)
+    calls = []
+    original = sandbox.Sandbox.run
+
+    def spy(self, program, config, folders, *args, **kwargs):
+        calls.append((program, json.dumps(config), {n: w for n, (_, w) in folders.items()}))
+        return original(self, program, config, folders, *args, **kwargs)
+
+    monkeypatch.setattr(sandbox.Sandbox, "run", spy)
+    report = grader.grade_submission(notebook, grader.GradeOptions(seed=11))
+    assert report.score == 20.0, report.notes
+    probes = grader._probes(["pytorch"], 11)
+    values = [
+        f"{float(array.flat[0]):.6f}"[:8]
+        for _, _, request in probes.values()
+        for array in request.values()
+        if isinstance(array, np.ndarray)
+    ]
+    student = [c for c in calls if c[0] == "child"]
+    evaluator = [c for c in calls if c[0] == "evaluator"]
+    assert student and evaluator
+    for _, config, folders in student:
+        assert marker in config and "requests" not in folders
+        assert not any(value in config for value in values)
+    for _, config, folders in evaluator:
+        assert marker not in config and "TensorReduction(nn.Module)" not in config
+        assert folders == {"work": True, "exports": False, "requests": False, "responses": True}
