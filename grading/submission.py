@@ -27,7 +27,7 @@ from pathlib import Path
 from frametabs.frameworks import FRAMEWORKS, MarkerError, parse_marker
 from frametabs.setup_cell import SETUP_SOURCE
 
-MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024  # 100,000 empty cells as Jupyter saves them fit
 MAX_CELL_CHARS = 200_000
 SHARED = "*"
 SKIP_TAG = "check"
