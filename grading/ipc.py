@@ -13,11 +13,12 @@ import io
 import json
 import math
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from grading.evaluator.files import UnreadableFile, read_regular
 
 ALLOWED_DTYPES = frozenset(
     np.dtype(name)
@@ -157,28 +158,11 @@ def write_request_files(directory: Path, probes: list[dict[str, Any]]) -> None:
 
 
 def _open_regular(path: Path, limit: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file no larger than ``limit``.
-
-    The child owns the directory: a link, FIFO or device is refused, and the checks are
-    made on the opened descriptor (no check-then-open race).
-    """
+    """The bytes of ``path`` if it is a regular file no larger than ``limit``."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:  # missing, or a link (ELOOP)
-        raise IPCError(f"arquivo ausente: {path.name}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise IPCError(f"não é um arquivo comum: {path.name}")
-        if info.st_size > limit:
-            raise IPCError(f"arquivo grande demais: {path.name}")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            data = handle.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise IPCError(f"arquivo grande demais: {path.name}")
-    return data
+        return read_regular(str(path), limit)
+    except UnreadableFile as problem:
+        raise IPCError(str(problem)) from None
 
 
 def _parse_array(data: bytes, name: str) -> np.ndarray:

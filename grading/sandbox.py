@@ -76,6 +76,7 @@ PROGRAMS = {
         (
             "main.py",
             "apply.py",
+            "files.py",
             "refusal.py",
             "eval_mxnet.py",
             "eval_pytorch.py",

@@ -52,8 +52,10 @@ from typing import Any
 import numpy as np
 
 try:
+    from grading.evaluator.files import UnreadableFile, read_regular
     from grading.evaluator.refusal import GraphRefused
 except ImportError:  # copied alone into a sandbox, beside refusal.py
+    from files import UnreadableFile, read_regular
     from refusal import GraphRefused
 
 FORMAT = "mxnet-autograd-symbol/1"
@@ -372,41 +374,21 @@ class _Folder:
             _GRAPH_NAME.fullmatch(name) or _ARRAY_NAME.fullmatch(name)
         ):
             raise _refuse(f"nome de arquivo inválido: {_show(name)}")
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            directory = os.open(
-                self.folder,
-                os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0),
-            )
+            directory = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError as error:
             raise _refuse(f"pasta da exportação inacessível ({error.strerror})") from None
         try:
-            handle = os.open(name, flags, dir_fd=directory)
-        except OSError as error:
-            raise _refuse(f"arquivo {name} inacessível ({error.strerror})") from None
+            data = read_regular(name, limit, dir_fd=directory)
+        except UnreadableFile as problem:
+            raise _refuse(str(problem)) from None
         finally:
             os.close(directory)
-        try:
-            info = os.fstat(handle)
-            if not stat.S_ISREG(info.st_mode):
-                raise _refuse(f"{name} não é um arquivo comum")
-            if info.st_size > limit:
-                raise _refuse(f"{name} é grande demais ({info.st_size} bytes)")
-            chunks, size = [], 0
-            while size <= limit:
-                chunk = os.read(handle, min(1 << 20, limit + 1 - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(handle)
-        if size > limit:
-            raise _refuse(f"{name} é grande demais")
+        size = len(data)
         self.total += size
         if self.total > TOTAL_LIMIT:
             raise _refuse("os arquivos da exportação são grandes demais")
-        return b"".join(chunks)
+        return data
 
 
 def _show(value: Any) -> str:

@@ -9,17 +9,19 @@ pure tensor op; only then is the graph applied to the trusted inputs.
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import stat
 import zipfile
 from typing import Any
 
 import numpy as np
 
 try:
+    from grading.evaluator.files import UnreadableFile, read_regular
     from grading.evaluator.refusal import GraphRefused
 except ImportError:  # copied alone into the sandbox
+    from files import UnreadableFile, read_regular
     from refusal import GraphRefused
 
 GRAPH_FILE = "layer.pt"
@@ -211,31 +213,23 @@ def _nodes(block: Any):
 def _check_archive(path: str) -> None:
     """Refuse anything but a plain, bounded TorchScript archive, before loading it."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        raise GraphRefused("o grafo exportado não foi encontrado (ou é um link)") from None
+        data = read_regular(path, MAX_FILE_BYTES)
+    except UnreadableFile as problem:
+        raise GraphRefused(f"o grafo exportado não pôde ser lido ({problem})") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            raise GraphRefused("o grafo exportado não é um arquivo comum de tamanho aceitável")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            try:
-                archive = zipfile.ZipFile(handle)
-                entries = archive.infolist()
-                total = sum(entry.file_size for entry in entries)
-                if total > MAX_UNPACKED_BYTES:
-                    raise GraphRefused("o grafo exportado é grande demais")
-                for entry in entries:
-                    if not _ENTRY.match(entry.filename):
-                        raise GraphRefused(f"entrada inesperada no grafo: {entry.filename[:80]}")
-                    if entry.filename.endswith(".py"):
-                        code = archive.read(entry).decode("utf-8", "replace")
-                        if any(word in code for word in _FORBIDDEN_CODE):
-                            raise GraphRefused("o grafo exportado tem métodos não permitidos")
-            except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-                raise GraphRefused("o grafo exportado não é um TorchScript válido") from None
-    finally:
-        os.close(fd)
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+        if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
+            raise GraphRefused("o grafo exportado é grande demais")
+        for entry in entries:
+            if not _ENTRY.match(entry.filename):
+                raise GraphRefused(f"entrada inesperada no grafo: {entry.filename[:80]}")
+            if entry.filename.endswith(".py"):
+                code = archive.read(entry).decode("utf-8", "replace")
+                if any(word in code for word in _FORBIDDEN_CODE):
+                    raise GraphRefused("o grafo exportado tem métodos não permitidos")
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise GraphRefused("o grafo exportado não é um TorchScript válido") from None
 
 
 def check_graph(module: Any) -> None:

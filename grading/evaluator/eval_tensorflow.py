@@ -43,8 +43,10 @@ from typing import Any
 import numpy as np
 
 try:
+    from grading.evaluator.files import UnreadableFile, read_regular
     from grading.evaluator.refusal import GraphRefused
 except ImportError:  # copied alone into the sandbox, beside refusal.py
+    from files import UnreadableFile, read_regular
     from refusal import GraphRefused
 
 FORMAT = "tensorflow-saved-model/1"
@@ -344,19 +346,12 @@ def read_folder(folder: str) -> dict[str, bytes]:
 
 def _read_regular(path: str, limit: int) -> bytes | None:
     """The file's bytes (opened without following links), None when over ``limit``."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        descriptor = os.open(path, flags)
-    except OSError as error:
-        raise _refuse(f"arquivo ilegível no grafo ({type(error).__name__})") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _refuse("arquivo especial na pasta do grafo")
-        if info.st_size > limit:
+        return read_regular(path, limit)
+    except UnreadableFile as problem:
+        if "grande demais" in str(problem):
             return None
-        data = handle.read(limit + 1)
-    return None if len(data) > limit else data
+        raise _refuse(f"arquivo ilegível ou especial na pasta do grafo ({problem})") from None
 
 
 def _write_copy(files: dict[str, bytes]) -> str:

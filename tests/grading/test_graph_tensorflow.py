@@ -713,6 +713,7 @@ def _standalone(tmp_path: Path) -> Path:
         "grading/child/exportable.py",
         "grading/child/export_tensorflow.py",
         "grading/evaluator/refusal.py",
+        "grading/evaluator/files.py",
         "grading/evaluator/eval_tensorflow.py",
     ):
         shutil.copy(REPO / path, folder)
