@@ -83,9 +83,7 @@ def main() -> None:
     timings = [r["extra_data"]["timings"] for r in results]
     child = sum(sum(t.values()) for t in timings)
     start = sum(t.get("child_start", 0.0) + t.get("evaluator_start", 0.0) for t in timings)
-    imports = sum(
-        t.get("framework_import", 0.0) + t.get("evaluator_import", 0.0) for t in timings
-    )
+    imports = sum(t.get("framework_import", 0.0) + t.get("evaluator_import", 0.0) for t in timings)
     print(f"exit code: {code}; jobs: {args.jobs}; submissions: {count}")
     print(f"wall time: {wall:.1f} s; submissions per minute: {60 * count / wall:.1f}")
     print(f"median time per submission: {statistics.median(per_submission):.2f} s")
