@@ -16,8 +16,8 @@ import tempfile
 from grading import checks, ipc
 from grading.child.exportable import export_one
 from grading.evaluator.apply import apply_graph
-from grading.grader import export_spec
 from grading.results import ExerciseResult
+from grading.runs import export_spec
 
 
 def probe(layer_class: type, framework: str, probe_id: str, request: dict) -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from grading import checks, grader, sandbox
+from grading import checks, grader, runs, sandbox
 from grading.child import export_pytorch
 from grading.child.exportable import NotExportable
 from grading.evaluator import eval_pytorch
@@ -104,7 +104,7 @@ def test_a_link_or_a_foreign_entry_is_refused(tmp_path):
 def test_the_reference_round_trips_and_follows_the_weight_it_is_given(tmp_path):
     layer_class = _load(catalogue.reference_source("TensorReduction", "pytorch"), "TensorReduction")
     request = _request("weight_grad")
-    spec = grader.export_spec("tr", "pytorch", request)
+    spec = runs.export_spec("tr", "pytorch", request)
     metadata = export_pytorch.export_layer(layer_class, "TensorReduction", spec, str(tmp_path))
     response = eval_pytorch.evaluate(str(tmp_path), metadata, request)
     W, X, G = request["set_weight"], request["X"], request["grad_output"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grading import checks, grader, ipc, sandbox
+from grading import checks, grader, ipc, runs, sandbox
 
 
 def _npy_with_header(path: Path, header: str) -> None:
@@ -102,13 +102,13 @@ def test_a_nan_weight_is_not_normally_initialised():
 
 
 def test_forged_events_only_name_known_classes_and_stay_short():
-    state = grader._Run()
+    state = runs.RunState()
     events = [
         {"event": "classes", "found": [[[1], [2]], ["Outra", "pytorch"], "TensorReduction"]},
         {"event": "classes", "found": [["FourierHalf", "pytorch"], ["FourierHalf", "jax"]]},
         {"event": "cell_error", "cell": "x" * 500, "error": {"type": "E" * 500, "line": 1.5}},
     ]
-    grader._record_cells(state, events, first=True)
+    runs._record_cells(state, events, first=True)
     assert state.found == {("FourierHalf", "pytorch")}
     assert len(state.cell_errors[0]["cell"]) <= 60 and state.cell_errors[0]["line"] is None
 
@@ -120,7 +120,7 @@ def test_a_hang_is_blamed_on_the_export_started_last():
         {"event": "export_done", "id": "nunca-comecou"},
         {"event": "export_start", "id": "b"},
     ]
-    assert grader._progress(events, "export_start", "export_done") == (["a"], "b")
+    assert runs._progress(events, "export_start", "export_done") == (["a"], "b")
 
 
 def test_nan_in_an_event_is_refused(tmp_path):
@@ -140,7 +140,7 @@ def test_reserved_submission_ids_are_escaped():
 def test_the_student_process_gets_shapes_never_probe_values():
     probes = grader._probes(["pytorch"], 1)
     for probe_id, (_, framework, request) in probes.items():
-        spec = grader.export_spec(probe_id, framework, request)
+        spec = runs.export_spec(probe_id, framework, request)
         text = json.dumps(spec)
         assert spec["shape"] == list(request["X"].shape)
         for value in request.values():
@@ -195,7 +195,7 @@ def test_harness_frames_and_host_paths_never_reach_the_student():
         "SoftTimeout: tempo esgotado\n"
         f"aluno: {root}/work/x.txt\n"
     )
-    scrubbed = grader.scrub_log(log, root)
+    scrubbed = runs.scrub_log(log, root)
     assert root not in scrubbed and "harness.py" not in scrubbed
     assert "raise SoftTimeout" not in scrubbed
     assert "aluno: …/work/x.txt" in scrubbed
