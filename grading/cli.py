@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import secrets
 import sys
@@ -77,7 +78,21 @@ def _summary(reports: list[SubmissionReport], seconds: float, seed: int, out: Pa
     )
 
 
+SUBCOMMANDS = {
+    "gradescope": "grading.gradescope",  # write Gradescope's autograder zip
+    "merge": "grading.merge",  # join the reports of sharded runs
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS:  # ``./gradescope`` still names a folder
+        return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
+    return grade(argv)
+
+
+def grade(argv: list[str]) -> int:
+    """Grade the notebooks ``argv`` names (the default command)."""
     args = build_parser().parse_args(argv)
     paths = collect(args.submissions)
     if not paths:
