@@ -1,9 +1,11 @@
 """Benchmark the autograder: a batch of 24 submissions (correct, wrong, broken).
 
-Run: ``.venv/bin/python benchmarks/bench_grading.py [--jobs N]``. Prints submissions per
-minute, the median time per submission and the share of the sandboxed processes' time (the
-student process and the evaluator) spent starting interpreters and importing frameworks
-(timestamps both processes report).
+Run: ``.venv/bin/python benchmarks/bench_grading.py [--jobs N] [--large 200]``. Grades the
+mix with fresh processes (the baseline) and with pre-imported templates and long-lived
+evaluators, then a large batch of copies of the mix; prints for each the wall time, the
+median time per submission, the core-seconds per submission (this process and every child
+it waited for) against the targets, and the share of the sandboxed processes' time spent
+starting processes and importing frameworks (timestamps both processes report).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -32,22 +35,25 @@ def _reference(exercise: str, framework: str) -> str:
     return f"%%tab {framework}\n{catalogue.reference_source(exercise, framework)}"
 
 
-def build_batch(folder: Path) -> None:
-    """12 correct (3 of them in all frameworks), 8 wrong, 4 broken notebooks."""
+MIX_SIZE = 24
+
+
+def build_batch(folder: Path, prefix: str = "") -> None:
+    """The mix: 12 correct (3 of them in all frameworks), 8 wrong, 4 broken notebooks."""
     for i in range(9):
         framework = ("pytorch", "tensorflow", "mxnet")[i % 3]
         cells = [_reference(e, framework) for e in catalogue.EXERCISES]
-        _notebook(folder / f"correto-{i:02d}.ipynb", cells)
+        _notebook(folder / f"{prefix}correto-{i:02d}.ipynb", cells)
     for i in range(3):
         cells = [
             _reference(e, f)
             for f in ("mxnet", "pytorch", "tensorflow")
             for e in catalogue.EXERCISES
         ]
-        _notebook(folder / f"tres-{i:02d}.ipynb", cells)
+        _notebook(folder / f"{prefix}tres-{i:02d}.ipynb", cells)
     wrong = [impl for impl in catalogue.WRONG if impl.framework == "pytorch"][:8]
     for i, impl in enumerate(wrong):
-        _notebook(folder / f"errado-{i:02d}.ipynb", [f"%%tab pytorch\n{impl.source}"])
+        _notebook(folder / f"{prefix}errado-{i:02d}.ipynb", [f"%%tab pytorch\n{impl.source}"])
     broken = {
         "quebrado-00.ipynb": None,
         "quebrado-01.ipynb": ["%%tab pytorch\ndef f(:\n    pass"],
@@ -59,39 +65,88 @@ def build_batch(folder: Path) -> None:
     }
     for name, cells in broken.items():
         if cells is None:
-            (folder / name).write_text("{não é json", encoding="utf-8")
+            (folder / f"{prefix}{name}").write_text("{não é json", encoding="utf-8")
         else:
-            _notebook(folder / name, cells)
+            _notebook(folder / f"{prefix}{name}", cells)
+
+
+MEDIAN_TARGET = 0.5  # seconds of wall time per submission
+CORE_TARGET = 0.6  # core-seconds per submission
+
+
+def _core_seconds() -> float:
+    """CPU time of this process and of every child it has waited for (templates included)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_batch(copies: int, jobs: int, fresh: bool) -> dict[str, float]:
+    """Grade ``copies`` copies of the mix; the figures of that run."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder, out = Path(scratch, "entregas"), Path(scratch, "notas")
+        folder.mkdir()
+        for copy in range(copies):
+            build_batch(folder, prefix=f"{copy:03d}-" if copies > 1 else "")
+        count = len(list(folder.glob("*.ipynb")))
+        argv = [str(folder), "--out", str(out), "--jobs", str(jobs), "--seed", "1", "--quiet"]
+        cpu, started = _core_seconds(), time.perf_counter()
+        code = grade(argv + (["--fresh-processes"] if fresh else []))
+        wall, cpu = time.perf_counter() - started, _core_seconds() - cpu
+        results = [json.loads(p.read_text()) for p in out.glob("*/results.json")]
+    timings = [r["extra_data"]["timings"] for r in results]
+    sandboxed = sum(sum(t.values()) for t in timings) or 1.0
+    starts = sum(t.get("child_start", 0.0) + t.get("evaluator_start", 0.0) for t in timings)
+    imports = sum(t.get("framework_import", 0.0) + t.get("evaluator_import", 0.0) for t in timings)
+    return {
+        "code": code,
+        "count": count,
+        "wall": wall,
+        "median": statistics.median(r["execution_time"] for r in results),
+        "core": cpu / count,
+        "starts": 100 * starts / sandboxed,
+        "imports": 100 * imports / sandboxed,
+    }
+
+
+def _verdict(value: float, target: float) -> str:
+    return f"target <= {target}: {'met' if value <= target else 'MISSED'}"
+
+
+def _report(name: str, figures: dict[str, float]) -> None:
+    count, wall = figures["count"], figures["wall"]
+    print(
+        f"{name}: {count:.0f} submissions, exit code {figures['code']:.0f}, "
+        f"wall {wall:.1f} s ({60 * count / wall:.0f}/min), "
+        f"median {figures['median']:.2f} s per submission "
+        f"({_verdict(figures['median'], MEDIAN_TARGET)}), "
+        f"{figures['core']:.2f} core-s per submission ({_verdict(figures['core'], CORE_TARGET)}); "
+        f"of the sandboxed time, process starts {figures['starts']:.0f}% and framework "
+        f"imports {figures['imports']:.0f}%"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        folder, out = Path(scratch, "entregas"), Path(scratch, "notas")
-        folder.mkdir()
-        build_batch(folder)
-        count = len(list(folder.glob("*.ipynb")))
-        started = time.perf_counter()
-        code = grade(
-            [str(folder), "--out", str(out), "--jobs", str(args.jobs), "--seed", "1", "--quiet"]
-        )
-        wall = time.perf_counter() - started
-        results = [json.loads(p.read_text()) for p in out.glob("*/results.json")]
-    per_submission = [r["execution_time"] for r in results]
-    timings = [r["extra_data"]["timings"] for r in results]
-    child = sum(sum(t.values()) for t in timings)
-    start = sum(t.get("child_start", 0.0) + t.get("evaluator_start", 0.0) for t in timings)
-    imports = sum(t.get("framework_import", 0.0) + t.get("evaluator_import", 0.0) for t in timings)
-    print(f"exit code: {code}; jobs: {args.jobs}; submissions: {count}")
-    print(f"wall time: {wall:.1f} s; submissions per minute: {60 * count / wall:.1f}")
-    print(f"median time per submission: {statistics.median(per_submission):.2f} s")
-    print(
-        f"sandboxed time: {child:.1f} s, of which interpreter starts {start:.1f} s "
-        f"({100 * start / child:.0f}%) and framework imports {imports:.1f} s "
-        f"({100 * imports / child:.0f}%)"
+    parser.add_argument(
+        "--large", type=int, default=200, help="submissions in the large batch (0: skip it)"
     )
+    args = parser.parse_args()
+    fresh = run_batch(1, args.jobs, fresh=True)
+    _report("fresh processes (baseline), the mix", fresh)
+    pooled = run_batch(1, args.jobs, fresh=False)
+    _report("templates and long-lived evaluators, the mix", pooled)
+    print(
+        f"speed-up on the mix: {fresh['wall'] / pooled['wall']:.1f}x wall, "
+        f"{fresh['core'] / pooled['core']:.1f}x core-seconds"
+    )
+    if args.large:
+        copies = -(-args.large // MIX_SIZE)
+        _report(
+            f"templates and long-lived evaluators, {copies} copies of the mix",
+            run_batch(copies, args.jobs, fresh=False),
+        )
 
 
 if __name__ == "__main__":

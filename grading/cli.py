@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import importlib
 import os
 import secrets
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import TextIO
 
 from frametabs.frameworks import FRAMEWORKS
+from grading import shards
 from grading.gradebook import STATUS_TEXT, Gradebook
 from grading.grader import GradeOptions, SubmissionReport, grade_submission, submission_id
 from grading.report import write_reports
 from grading.sandbox import Limits, isolation_mode
+from grading.serve import EvaluatorPool
+from grading.shards import WHOLE, Shard, parse_shard
+from grading.submission import SubmissionError, read_submission
+from grading.templates import TemplatePool, template_environment
 
 ISOLATION_TEXT = {
     "namespaces": (
@@ -32,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grading",
         description="Corrige notebooks de exercícios (TensorReduction e FourierHalf).",
+        epilog="Juntar shards: python -m grading merge NOTAS_0 ... NOTAS_N-1 --out NOTAS",
     )
     parser.add_argument("submissions", nargs="+", type=Path, help="notebooks ou pastas")
     parser.add_argument("--out", type=Path, required=True, help="pasta dos resultados")
@@ -43,7 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--check-timeout", type=float, default=20.0, help="s por verificação")
     parser.add_argument("--cell-timeout", type=float, default=60.0, help="segundos por célula")
     parser.add_argument("--memory-gib", type=float, default=8.0, help="memória virtual (GiB)")
-    parser.add_argument("--quiet", action="store_true", help="sem barra de progresso")
+    parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        metavar="I/N",
+        help="corrigir só a parte I de N (0 ≤ I < N) das submissões ordenadas; exige --seed",
+    )
+    parser.add_argument("--quiet", action="store_true", help="sem barra de progresso (scripts)")
+    parser.add_argument(
+        "--fresh-processes",
+        action="store_true",
+        help="um avaliador novo por submissão (mais lento; as notas são as mesmas)",
+    )
     return parser
 
 
@@ -68,13 +89,30 @@ def collect(paths: list[Path]) -> list[Path]:
     return sorted(found.values(), key=lambda p: (submission_id(p), str(p)))
 
 
-def _summary(reports: list[SubmissionReport], seconds: float, seed: int, out: Path) -> str:
-    counts = Counter(report.status for report in reports)
-    parts = ", ".join(f"{STATUS_TEXT.get(s, s)}: {n}" for s, n in sorted(counts.items()))
-    rate = 60 * len(reports) / seconds if seconds else 0.0
+def status_counts(statuses: Iterable[str]) -> str:
+    """``corrigida: 3, tempo esgotado: 0, ...``: every status, in Portuguese, in a fixed order."""
+    counts = Counter(statuses)
+    known = [f"{text}: {counts.pop(status, 0)}" for status, text in STATUS_TEXT.items()]
+    unknown = [f"{status}: {n}" for status, n in sorted(counts.items())]
+    return ", ".join(known + unknown)
+
+
+def _summary(
+    reports: list[SubmissionReport],
+    seconds: float,
+    seed: int,
+    out: Path,
+    failed: int = 0,
+    shard: Shard = WHOLE,
+) -> str:
+    """The last line: counts per status (``failed``: grader failures without a report)."""
+    statuses = [report.status for report in reports] + ["grader_error"] * failed
+    rate = 60 * len(statuses) / seconds if seconds else 0.0
+    where = f"shard {shard}: " if shard != WHOLE else ""
     return (
-        f"{len(reports)} submissões corrigidas em {seconds:.1f} s ({rate:.1f} por minuto); "
-        f"{parts}; semente {seed}; resultados em {out}"
+        f"{where}{len(statuses)} submissões corrigidas em {seconds:.1f} s "
+        f"({rate:.1f} por minuto); {status_counts(statuses)}; semente {seed}; "
+        f"resultados em {out}"
     )
 
 
@@ -93,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def grade(argv: list[str]) -> int:
     """Grade the notebooks ``argv`` names (the default command)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.shard is not None and args.seed is None:
+        parser.error("--shard exige --seed (todos os shards precisam da mesma semente)")
     paths = collect(args.submissions)
     if not paths:
         print("nenhum notebook encontrado", file=sys.stderr)
@@ -103,23 +144,65 @@ def grade(argv: list[str]) -> int:
     if duplicated:
         print(f"ids repetidos (nomes de arquivo iguais): {', '.join(duplicated)}", file=sys.stderr)
         return 2
+    shard = args.shard or WHOLE
+    mine = shards.select(paths, shard)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    options = _options(args, seed)
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / shards.MANIFEST).unlink(missing_ok=True)  # written again once this run is done
+    mode = isolation_mode()
+    part = f"; shard {shard}: {len(mine)} de {len(paths)} submissões" if args.shard else ""
+    print(f"isolamento: {ISOLATION_TEXT[mode]}; semente {seed}{part}", file=sys.stderr)
+    started = time.monotonic()
+    reports, failed = _grade_all(mine, options, args)
+    graded = [submission_id(path) for path in mine]
+    document = shards.manifest(options, shard, ids, graded, failed, mode)
+    shards.write_manifest(args.out, document)
+    seconds = time.monotonic() - started
+    print(_summary(reports, seconds, seed, args.out, len(failed), shard))
+    errors = sum(report.status == "grader_error" for report in reports)
+    return 1 if failed or errors else 0
+
+
+def _options(args: argparse.Namespace, seed: int) -> GradeOptions:
     limits = Limits(
         submission_timeout=args.timeout,
         check_timeout=args.check_timeout,
         cell_timeout=args.cell_timeout,
         address_space=int(args.memory_gib * 2**30),
     )
-    options = GradeOptions(seed=seed, framework=args.framework, limits=limits)
-    mode = isolation_mode()
-    print(f"isolamento: {ISOLATION_TEXT[mode]}; semente {seed}", file=sys.stderr)
+    return GradeOptions(seed=seed, framework=args.framework, limits=limits)
+
+
+def _frameworks_of(paths: list[Path]) -> tuple[str, ...]:
+    """The frameworks the batch's ``%%tab`` cells name (unreadable notebooks name none)."""
+    named: set[str] = set()
+    for path in paths:
+        with contextlib.suppress(SubmissionError):
+            named.update(read_submission(path).frameworks)
+    return tuple(named)
+
+
+def _grade_all(
+    paths: list[Path], options: GradeOptions, args: argparse.Namespace
+) -> tuple[list[SubmissionReport], list[str]]:
+    """Grade ``paths`` in parallel; the reports and the ids whose grading itself raised."""
     gradebook = Gradebook(args.out / "gradebook.csv")
+    gradebook.write()  # a run with nothing to grade still leaves a (header-only) gradebook
     reports: list[SubmissionReport] = []
-    failures = 0
-    started = time.monotonic()
+    failed: list[str] = []
     progress = _progress(len(paths), args.quiet)
-    with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+    evaluators = templates = None
+    if not args.fresh_processes:
+        evaluators = EvaluatorPool(options.limits, preload=_frameworks_of(paths))
+        if isolation_mode() == "namespaces":
+            templates = TemplatePool(template_environment(), options.limits.import_timeout)
+    options = dataclasses.replace(options, evaluators=evaluators, templates=templates)
+    with contextlib.ExitStack() as stack:
+        for shared in (evaluators, templates):
+            if shared is not None:
+                stack.callback(shared.close)
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(args.jobs, 1)))
         futures = {pool.submit(grade_submission, path, options): path for path in paths}
         for future in as_completed(futures):
             try:
@@ -127,17 +210,34 @@ def grade(argv: list[str]) -> int:
                 write_reports(report, args.out)
                 gradebook.add(report)
                 reports.append(report)
-                failures += report.status == "grader_error"
             except Exception as error:  # the grader's own failure: say so, keep going
-                failures += 1
+                failed.append(submission_id(futures[future]))
                 print(f"falha do corretor em {futures[future]}: {error!r}", file=sys.stderr)
             progress.update(1)
     progress.close()
-    print(_summary(reports, time.monotonic() - started, seed, args.out))
-    return 1 if failures else 0
+    return reports, failed
 
 
-def _progress(total: int, quiet: bool):
+BAR_FORMAT = (
+    "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+    "[{elapsed} passados, faltam ~{remaining}, {rate_noinv_fmt}]"
+)
+
+
+def _progress(total: int, quiet: bool, file: TextIO | None = None):
+    """The bar on stderr: done/total, submissions per second and the time left (estimate).
+
+    The rate is the average since the start (``smoothing=0``): parallel workers finish in
+    bursts, and a running average would make the estimate jump with each burst.
+    """
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="corrigindo", unit="notebook", disable=quiet, file=sys.stderr)
+    return tqdm(
+        total=total,
+        desc="corrigindo",
+        unit=" submissões",
+        bar_format=BAR_FORMAT,
+        smoothing=0,
+        disable=quiet,
+        file=file if file is not None else sys.stderr,
+    )

@@ -34,6 +34,8 @@ class GradeOptions:
     framework: str | None = None
     limits: Limits = field(default_factory=Limits)
     isolation: str | None = None  # None: the strongest available (see grading.sandbox)
+    evaluators: Any = None  # a grading.serve.EvaluatorPool shared by the batch, or None
+    templates: Any = None  # a grading.templates.TemplatePool shared by the batch, or None
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class SubmissionReport:
         return 10.0 * len(checks.EXERCISES)
 
 
-RESERVED_IDS = frozenset({"gradebook.csv"})
+RESERVED_IDS = frozenset({"gradebook.csv", "manifest.json"})
 
 
 def submission_id(path: Path) -> str:
@@ -182,8 +184,21 @@ def grade_submission(path: Path, options: GradeOptions) -> SubmissionReport:
                 for c in submission.cells
             ]
             deadline = started + options.limits.submission_timeout
-            runs.run_student(sandbox, folders, probes, plan, cells, options.limits, deadline, state)
-            runs.run_evaluator(sandbox, folders, probes, options.limits, deadline, state)
+            runs.run_student(
+                sandbox,
+                folders,
+                probes,
+                plan,
+                cells,
+                options.limits,
+                deadline,
+                state,
+                options.templates,
+                options.seed,
+            )
+            runs.run_evaluator(
+                sandbox, folders, probes, options.limits, deadline, state, options.evaluators
+            )
         for exercise in checks.EXERCISES:
             attempts = [
                 _judge(exercise, framework, probes, state)

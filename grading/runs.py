@@ -249,8 +249,14 @@ def run_student(
     limits: Limits,
     deadline: float,
     state: RunState,
+    templates: Any = None,
+    seed: int = 0,
 ) -> None:
-    """Run the cells and export every probe's layer, restarting after a hang or a crash."""
+    """Run the cells and export every probe's layer, restarting after a hang or a crash.
+
+    With ``templates`` (a ``grading.templates.TemplatePool``) the student process is forked
+    from a template that has imported the submission's frameworks.
+    """
     pending = list(probes)
     attempt = 0
     skip: list[list[Any]] = []
@@ -258,6 +264,7 @@ def run_student(
         attempt += 1
         events = f"progress-{attempt}.jsonl"
         config = {
+            "seed": seed,
             "skip": skip,
             "frameworks": plan["preload"],
             "namespaces": plan["namespaces"],
@@ -268,6 +275,7 @@ def run_student(
             "progress": events,
         }
         launched = time.time()
+        template = templates.get(plan["preload"]) if templates is not None else None
         run = sandbox.run(
             "child",
             config,
@@ -275,6 +283,7 @@ def run_student(
             folders["out"] / events,
             deadline,
             _student_budget(limits),
+            template=template,
         )
         _record_timings(state, run, launched, STUDENT_SPANS)
         dropped = f"\n[… {run.output_dropped} bytes omitidos]" if run.output_dropped else ""
@@ -330,6 +339,35 @@ def run_student(
         state.failed.setdefault(probe_id, ("timeout", "tempo esgotado antes desta verificação"))
 
 
+def _evaluate_fresh(sandbox, folders, jobs, requests, limits, deadline, attempt):
+    """A fresh evaluator process for this submission only; the run and its answers' folder."""
+    for entry in os.scandir(folders["requests"]):
+        os.unlink(entry.path)
+    ipc.write_request_files(folders["requests"], requests)
+    events = f"progress-{attempt}.jsonl"
+    frameworks = [f for f in FRAMEWORKS if any(job["framework"] == f for job in jobs)]
+    config = {
+        "frameworks": frameworks,
+        "jobs": jobs,
+        "timeout": limits.check_timeout,
+        "progress": events,
+    }
+    run = sandbox.run(
+        "evaluator",
+        config,
+        {
+            "work": (folders["eval_work"], True),
+            "exports": (folders["out"], False),
+            "requests": (folders["requests"], False),
+            "responses": (folders["responses"], True),
+        },
+        folders["responses"] / events,
+        deadline,
+        _evaluator_budget(limits),
+    )
+    return run, folders["responses"]
+
+
 def run_evaluator(
     sandbox: Sandbox,
     folders: dict,
@@ -337,46 +375,47 @@ def run_evaluator(
     limits: Limits,
     deadline: float,
     state: RunState,
+    pool: Any = None,
 ) -> None:
-    """Apply every exported graph to its trusted request in the evaluator."""
+    """Apply every exported graph to its trusted request in the evaluator.
+
+    With ``pool`` (a ``grading.serve.EvaluatorPool``) a long-lived evaluator of the batch
+    does it; without, a fresh one started for this submission.
+    """
     pending = [p for p, export in state.exports.items() if "metadata" in export]
     attempt = 0
     while pending and time.monotonic() < deadline:
         attempt += 1
-        for entry in os.scandir(folders["requests"]):
-            os.unlink(entry.path)
-        ipc.write_request_files(folders["requests"], [{"id": p, **probes[p][2]} for p in pending])
-        events = f"progress-{attempt}.jsonl"
-        frameworks = [f for f in FRAMEWORKS if any(probes[p][1] == f for p in pending)]
-        config = {
-            "frameworks": frameworks,
-            "jobs": [
-                {"id": p, "framework": probes[p][1], "metadata": state.exports[p]["metadata"]}
-                for p in pending
-            ],
-            "timeout": limits.check_timeout,
-            "progress": events,
-        }
+        jobs = [
+            {"id": p, "framework": probes[p][1], "metadata": state.exports[p]["metadata"]}
+            for p in pending
+        ]
+        requests = [{"id": p, **probes[p][2]} for p in pending]
         launched = time.time()
-        run = sandbox.run(
-            "evaluator",
-            config,
-            {
-                "work": (folders["eval_work"], True),
-                "exports": (folders["out"], False),
-                "requests": (folders["requests"], False),
-                "responses": (folders["responses"], True),
-            },
-            folders["responses"] / events,
-            deadline,
-            _evaluator_budget(limits),
-        )
+        if pool is None:
+            run, answers = _evaluate_fresh(
+                sandbox, folders, jobs, requests, limits, deadline, attempt
+            )
+            server = None
+        else:
+            server = pool.acquire([job["framework"] for job in jobs])
+            run, answers = server.evaluate(
+                folders["out"],
+                jobs,
+                requests,
+                limits.check_timeout,
+                deadline,
+                _evaluator_budget(limits),
+            )
         _record_timings(state, run, launched, EVALUATOR_SPANS)
         done, culprit = _progress(run.events, "job_start", "job_done")
         for probe_id in done:
-            response = ipc.read_response(folders["responses"], probe_id)
+            response = ipc.read_response(answers, probe_id)
             if response is not None:
                 state.responses[probe_id] = response
+        if server is not None:
+            server.discard(answers)
+            pool.release(server)
         pending = [p for p in pending if p not in state.responses]
         if any(e["event"] == "finished" for e in run.events) and run.killed_for is None:
             break

@@ -30,6 +30,7 @@ import fcntl
 import functools
 import json
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -186,6 +187,9 @@ def _environment(token: str, home: str) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "CUDA_VISIBLE_DEVICES": "",
+        # MXNet's threaded engine restarts its threads around every fork, which fails in a
+        # process that has entered a new PID namespace; the naive engine has none
+        "MXNET_ENGINE_TYPE": "NaiveEngine",
         "MPLBACKEND": "Agg",
         TOKEN_VARIABLE: token,
     }
@@ -300,26 +304,26 @@ class Sandbox:
             return [UNSHARE[0], "--user", "--map-root-user", *UNSHARE[1:], *python]
         return python
 
-    def run(
+    def start(
         self,
         program: str,
         config: dict[str, Any],
         folders: dict[str, tuple[Path, bool]],
-        events: Path,
-        deadline: float,
-        budget: Callable[[dict[str, Any] | None], float],
-    ) -> ChildRun:
-        """Start ``program`` once; return when it exits, stalls or reaches ``deadline``.
+        *,
+        keep_stdin: bool = False,
+    ) -> Running:
+        """Start ``program`` with ``config`` as the first line of its standard input.
 
         ``folders`` maps names to ``(host folder, writable)``: the program sees each at
-        ``/sandbox/<name>`` (or at the host path without namespaces). ``events`` is the
-        progress log it appends to; ``budget(last_event)`` is how long it may stay silent.
+        ``/sandbox/<name>`` (or at the host path without namespaces). With ``keep_stdin``
+        the input stays open for more lines (a long-lived evaluator's commands).
         """
         who = "evaluator" if program == "evaluator" else "student"
         config = {**config, "isolation": self._isolation(program, folders, who)}
+        if keep_stdin:  # a server lives longer than one submission's CPU budget
+            config["isolation"]["limits"].pop("cpu")
         token = secrets.token_hex(16)
         home = "/sandbox/work" if self.mode != "none" else str(folders["work"][0])
-        started = time.monotonic()
         process = subprocess.Popen(
             self._command(program),
             stdin=subprocess.PIPE,
@@ -331,41 +335,109 @@ class Sandbox:
         )
         reader = _OutputReader(process.stdout, self.limits.output_bytes)
         reader.start()
-        writer = threading.Thread(target=_feed, args=(process.stdin, config), daemon=True)
-        writer.start()
+        running = Running(process, reader, token)
+        running.send(config, close=not keep_stdin)
+        return running
+
+    def watch(
+        self,
+        running: Running,
+        events: Path,
+        deadline: float,
+        budget: Callable[[dict[str, Any] | None], float],
+        until: str | None = None,
+    ) -> ChildRun:
+        """Follow ``events`` until the process exits, logs ``until``, stalls or hits ``deadline``.
+
+        ``budget(last_event)`` is how long it may stay silent. A process that stalls or
+        passes the deadline is killed; one that logged ``until`` is left running.
+        """
+        started = time.monotonic()
+        process = running.process
         found: list[dict[str, Any]] = []
         offset, last_seen, killed_for = 0, time.monotonic(), None
-        try:
-            while process.poll() is None:
-                time.sleep(POLL_SECONDS)
-                offset, new = read_events(events, offset)
-                if new:
-                    found.extend(new)
-                    last_seen = time.monotonic()
-                now = time.monotonic()
-                if now > deadline:
-                    killed_for = "deadline"
-                elif now - last_seen > budget(found[-1] if found else None):
-                    killed_for = "stalled"
-                if killed_for:
-                    break
-        finally:
-            _kill(process)
-            if self.mode == "none":
-                _kill_token_holders(token)
-            reader.join(timeout=5)
-            if not reader.is_alive():  # else an escaped process holds the pipe: leave it be
-                process.stdout.close()
+        while process.poll() is None:
+            time.sleep(POLL_SECONDS)
+            offset, new = read_events(events, offset)
+            if new:
+                found.extend(new)
+                last_seen = time.monotonic()
+            if until is not None and any(e["event"] == until for e in new):
+                break
+            now = time.monotonic()
+            if now > deadline:
+                killed_for = "deadline"
+            elif now - last_seen > budget(found[-1] if found else None):
+                killed_for = "stalled"
+            if killed_for:
+                self.stop(running)
+                break
+        if process.poll() is not None:
+            self.stop(running)
         _, new = read_events(events, offset)
         found.extend(new)
         return ChildRun(
             returncode=process.returncode,
             killed_for=killed_for,
             events=found,
-            output=reader.kept.decode("utf-8", "replace"),
-            output_dropped=reader.dropped,
+            output=running.reader.kept.decode("utf-8", "replace"),
+            output_dropped=running.reader.dropped,
             wall=time.monotonic() - started,
         )
+
+    def stop(self, running: Running) -> None:
+        """Kill the process, its session and its PID namespace; drain its output."""
+        _kill(running.process)
+        if self.mode == "none":
+            _kill_token_holders(running.token)
+        running.reader.join(timeout=5)
+        stdout = running.process.stdout
+        if stdout is not None and not running.reader.is_alive():  # else an escaped process
+            stdout.close()  # holds the pipe: leave it be
+
+    def fork_from(
+        self, template: Any, config: dict[str, Any], folders: dict[str, tuple[Path, bool]]
+    ) -> Running:
+        """The student process, forked from a pre-imported ``grading.templates.Template``."""
+        from grading.templates import FileOutput
+
+        config = {**config, "isolation": self._isolation("child", folders, "student")}
+        token = secrets.token_hex(16)
+        log = self.root / f"log-{token}"
+        process = template.spawn(
+            {
+                "id": token,
+                "log": str(log),
+                "environment": _environment(token, "/sandbox/work"),
+                "config": config,
+                "started": time.time(),
+            }
+        )
+        return Running(process, FileOutput(log, self.limits.output_bytes), token)
+
+    def run(
+        self,
+        program: str,
+        config: dict[str, Any],
+        folders: dict[str, tuple[Path, bool]],
+        events: Path,
+        deadline: float,
+        budget: Callable[[dict[str, Any] | None], float],
+        template: Any = None,
+    ) -> ChildRun:
+        """Start ``program`` once; return when it exits, stalls or reaches ``deadline``.
+
+        With ``template`` (namespaces mode, the student process only) the process is
+        forked from that pre-imported template instead of started afresh.
+        """
+        if template is not None and program == "child" and self.mode == "namespaces":
+            running = self.fork_from(template, config, folders)
+        else:
+            running = self.start(program, config, folders)
+        try:
+            return self.watch(running, events, deadline, budget)
+        finally:
+            self.stop(running)
 
     def close(self) -> None:
         """Unmount and remove every folder and give the user ids back."""
@@ -384,12 +456,35 @@ class Sandbox:
         self.close()
 
 
-def _feed(stream: Any, config: dict[str, Any]) -> None:
-    """Write the configuration to the program's standard input, then close it."""
-    with contextlib.suppress(OSError, ValueError):
-        stream.write(json.dumps(config, allow_nan=False).encode())
-    with contextlib.suppress(OSError, ValueError):
-        stream.close()
+class Running:
+    """A started program: its process, the thread draining its output, its cleanup token.
+
+    Lines for its standard input go through one writer thread, in order, so a program that
+    does not read cannot block the grader.
+    """
+
+    def __init__(self, process: Any, reader: Any, token: str):
+        self.process, self.reader, self.token = process, reader, token
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        if process.stdin is not None:  # a template's child reads no input
+            threading.Thread(target=self._write, daemon=True).start()
+
+    def send(self, message: dict[str, Any], *, close: bool = False) -> None:
+        """One JSON line to the program's standard input; ``close`` ends the input after it."""
+        self.lines.put(json.dumps(message, allow_nan=False).encode() + b"\n")
+        if close:
+            self.lines.put(None)
+
+    def _write(self) -> None:
+        stream = self.process.stdin
+        while (line := self.lines.get()) is not None:
+            try:
+                stream.write(line)
+                stream.flush()
+            except (OSError, ValueError):
+                return
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
 
 
 def _children(pid: int) -> list[int]:

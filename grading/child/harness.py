@@ -18,6 +18,7 @@ import importlib
 import json
 import linecache
 import os
+import random
 import signal
 import sys
 import time
@@ -32,7 +33,7 @@ sys.modules["grading"] = None  # type: ignore[assignment]
 
 import boot  # noqa: E402  (sibling files, not package modules)
 import exportable  # noqa: E402
-import numpy as np  # noqa: E402,F401  (imported before isolation, with its libraries)
+import numpy as np  # noqa: E402  (imported before isolation, with its libraries)
 
 IMPORT_NAMES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
 EXPORTERS: dict[str, Any] = {}
@@ -170,10 +171,28 @@ def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progre
         progress.emit("export_done", id=spec["id"])
 
 
+def seed_generators(seed: int) -> None:
+    """Seed every random generator already imported, from the grading run's seed.
+
+    A layer's random initial weights then depend only on the seed, whether this process
+    started afresh or was forked from a template whose generators had moved.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(seed)
+        sys.modules["tensorflow"].keras.utils.set_random_seed(seed % 2**32)
+    if "mxnet" in sys.modules:
+        sys.modules["mxnet"].random.seed(seed % 2**31)
+
+
 def load_exporters(frameworks: set[str]) -> None:
     """Import the exporters the specs need, before isolation (their files are beside this)."""
     for framework in sorted(frameworks):
-        EXPORTERS[framework] = importlib.import_module(f"export_{framework}")
+        if framework not in EXPORTERS:
+            EXPORTERS[framework] = importlib.import_module(f"export_{framework}")
     if _HERE in sys.path:
         sys.path.remove(_HERE)
 
@@ -182,6 +201,11 @@ def main() -> None:
     started = time.time()
     config = json.load(sys.stdin)
     load_exporters({spec["framework"] for spec in config["specs"]})
+    run(config, started)
+
+
+def run(config: dict[str, Any], started: float) -> None:
+    """Isolate this process, run the cells, export the layers (also a template's child)."""
     paths = boot.isolate(config["isolation"])
     os.chdir(paths["work"])
     out = paths["out"]
@@ -195,6 +219,7 @@ def main() -> None:
             progress.emit(
                 "import_failed", framework=framework, error=exportable.clean_message(error)
             )
+    seed_generators(config["seed"])
     progress.emit("imported")
     timeouts = config["timeouts"]
     skip = {(index, name) for index, name in config["skip"]}

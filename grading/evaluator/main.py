@@ -69,35 +69,68 @@ def emit(handle: Any, event: str, **fields: Any) -> None:
     handle.flush()
 
 
+def run_jobs(modules: dict, command: dict, exports: str, requests_dir: str, responses: str):
+    """Apply each job's graph to its request; write the responses and the progress log."""
+    with open(os.path.join(responses, command["progress"]), "a", encoding="utf-8") as log:
+        requests = load_requests(requests_dir)
+        emit(log, "imported")
+        for job in command["jobs"]:
+            emit(log, "job_start", id=job["id"])
+            folder = os.path.join(exports, job["id"])
+            signal.setitimer(signal.ITIMER_REAL, command["timeout"], 0.5)
+            try:
+                response = apply.apply_graph(
+                    modules[job["framework"]], folder, job["metadata"], requests[job["id"]]
+                )
+            except SoftTimeout:
+                response = {"error": {"stage": "evaluate", "type": "SoftTimeout", "message": ""}}
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            write_response(responses, job["id"], response)
+            emit(log, "job_done", id=job["id"])
+        emit(log, "finished")
+
+
+def serve(modules: dict, paths: dict[str, str]) -> None:
+    """One command per line on stdin, each naming a folder of the inbox and of the outbox.
+
+    The evaluator never runs student code, so it may serve a whole batch: each command's
+    graphs were copied by the trusted side into ``inbox/<token>/exports`` with its requests
+    in ``inbox/<token>/requests``; the answers go to ``outbox/<token>``.
+    """
+    for line in sys.stdin:
+        command = json.loads(line)
+        token = command["token"]
+        inbox = os.path.join(paths["inbox"], token)
+        run_jobs(
+            modules,
+            command,
+            os.path.join(inbox, "exports"),
+            os.path.join(inbox, "requests"),
+            os.path.join(paths["outbox"], token),
+        )
+
+
 def main() -> None:
-    config = json.load(sys.stdin)
-    modules = {f: importlib.import_module(f"eval_{f}") for f in config["frameworks"]}
+    config = json.loads(sys.stdin.readline())
+    # every loader (they import their framework only when used); the frameworks themselves
+    # are imported now, in book order, and later ones lazily (the trusted side restarts a
+    # server rather than load MXNet after TensorFlow)
+    modules = {f: importlib.import_module(f"eval_{f}") for f in IMPORT_NAMES}
     sys.path.remove(_HERE)
     paths = boot.isolate(config["isolation"])
     os.chdir(paths["work"])
-    responses = paths["responses"]
-    log = open(os.path.join(responses, config["progress"]), "a", encoding="utf-8")  # noqa: SIM115
-    emit(log, "started")
+    if not config.get("serve"):
+        with open(os.path.join(paths["responses"], config["progress"]), "a") as log:
+            emit(log, "started")
     for framework in config["frameworks"]:  # book order: MXNet must load before TensorFlow
         importlib.import_module(IMPORT_NAMES[framework])
-    requests = load_requests(paths["requests"])
-    emit(log, "imported")
     signal.signal(signal.SIGALRM, _on_alarm)
-    for job in config["jobs"]:
-        emit(log, "job_start", id=job["id"])
-        folder = os.path.join(paths["exports"], job["id"])
-        signal.setitimer(signal.ITIMER_REAL, config["timeout"], 0.5)
-        try:
-            response = apply.apply_graph(
-                modules[job["framework"]], folder, job["metadata"], requests[job["id"]]
-            )
-        except SoftTimeout:
-            response = {"error": {"stage": "evaluate", "type": "SoftTimeout", "message": ""}}
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        write_response(responses, job["id"], response)
-        emit(log, "job_done", id=job["id"])
-    emit(log, "finished")
+    if config.get("serve"):
+        print("ready", flush=True)
+        serve(modules, paths)
+    else:
+        run_jobs(modules, config, paths["exports"], paths["requests"], paths["responses"])
 
 
 if __name__ == "__main__":

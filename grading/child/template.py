@@ -1,0 +1,153 @@
+"""A pre-imported template of the student process: it forks one child per submission.
+
+Started by ``grading.templates`` as root, outside any sandbox, with the frameworks of a
+kind of submission to import. It imports them once (MXNet before TensorFlow), warms each
+exporter up on a tiny layer of its own, then reads one command per line on standard input
+and forks: the child leaves the session, sends its output to the command's log file,
+enters new mount, network, IPC, UTS, cgroup and PID namespaces and forks again, so that
+the grandchild is PID 1 of its namespace (as with ``unshare --fork --kill-child``). The
+grandchild runs ``harness.run``: it isolates itself and only then runs the student's cells.
+
+The template itself never runs student code, so it serves a whole batch; every child is
+used for one submission and dies with it. Lines on standard output: ``ready``, then
+``{"spawned": pid, "id": ...}`` and ``{"exited": pid, "code": ...}``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
+sys.modules["grading"] = None  # type: ignore[assignment]  (see harness.py)
+
+import harness  # noqa: E402  (a sibling file)
+
+NAMESPACES = 0x00020000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x02000000 | 0x20000000
+# CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID
+PR_SET_PDEATHSIG = 1
+_OUTPUT = threading.Lock()
+
+
+def say(message: Any) -> None:
+    with _OUTPUT:
+        sys.stdout.write((message if isinstance(message, str) else json.dumps(message)) + "\n")
+        sys.stdout.flush()
+
+
+def warm_up(frameworks: list[str]) -> None:
+    """Export a tiny layer of our own per framework, so children skip the first-call costs."""
+    with tempfile.TemporaryDirectory(prefix="grading-warm-") as folder:
+        for framework in frameworks:
+            target = os.path.join(folder, framework)
+            os.mkdir(target)
+            spec = {
+                "id": "warm",
+                "exercise": "FourierHalf",
+                "framework": framework,
+                "sizes": None,
+                "shape": [2, 4],
+                "dtype": "float32",
+            }
+            exporter = harness.EXPORTERS[framework]
+            harness.exportable.export_one(exporter, _warm_layer(framework), spec, target)
+
+
+def _warm_layer(framework: str) -> type:
+    if framework == "pytorch":
+        import torch
+
+        class Warm(torch.nn.Module):
+            def forward(self, X):
+                return torch.fft.rfft(X)[..., :2]
+
+    elif framework == "tensorflow":
+        import tensorflow as tf
+
+        class Warm(tf.keras.layers.Layer):
+            def call(self, X):
+                return tf.signal.rfft(X)[..., :2]
+
+    else:
+        from mxnet import np
+        from mxnet.gluon import nn
+
+        class Warm(nn.Block):
+            def forward(self, X):
+                return np.stack([X, -X], axis=-1)[..., :2, :]
+
+    return Warm
+
+
+def reap() -> None:
+    """Report every child's exit code (negative: killed by that signal)."""
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            time.sleep(0.05)
+            continue
+        say({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def child(command: dict[str, Any]) -> None:
+    """The forked child: new namespaces, then the grandchild that runs the harness."""
+    try:
+        os.setsid()
+        log = os.open(command["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.environ.clear()
+        os.environ.update(command["environment"])
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(NAMESPACES) != 0:
+            os._exit(71)
+        pid = os.fork()
+        if pid == 0:
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            harness.run(command["config"], command["started"])
+            sys.stdout.flush()
+            os._exit(0)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the template
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:  # die of the same signal, as unshare does
+            signal.signal(-code, signal.SIG_DFL)
+            os.kill(os.getpid(), -code)
+        os._exit(code)
+    except BaseException:
+        os._exit(70)
+
+
+def main() -> None:
+    setup = json.loads(sys.stdin.readline())
+    frameworks = setup["frameworks"]
+    harness.load_exporters(set(harness.EXPORTERS) | set(harness.IMPORT_NAMES))
+    for framework in frameworks:  # book order: MXNet must load before TensorFlow
+        __import__(harness.IMPORT_NAMES[framework])
+    warm_up(frameworks)
+    threading.Thread(target=reap, daemon=True).start()
+    say("ready")
+    for line in sys.stdin:
+        command = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            child(command)
+        say({"spawned": pid, "id": command["id"]})
+
+
+if __name__ == "__main__":
+    main()
+    os._exit(0)

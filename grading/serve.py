@@ -1,0 +1,170 @@
+"""Long-lived evaluators: one per grading thread, reused across a batch's submissions.
+
+An evaluator never runs student code (it only loads exported graphs behind its op
+allow-list), so it may outlive one submission: starting it, and importing the frameworks
+in it, is paid once per batch instead of once per notebook. Each submission's graphs are
+copied by the trusted side into the evaluator's read-only inbox (regular files only,
+bounded), its answers come back through its own outbox folder, and a server that stalls
+or crashes is killed and replaced. The student process is still a fresh one per
+submission.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from frametabs.frameworks import FRAMEWORKS
+from grading import ipc
+from grading.evaluator.files import UnreadableFile, read_regular
+from grading.sandbox import ChildRun, Limits, Running, Sandbox
+
+MAX_COPY_BYTES = 256 * 2**20
+MAX_COPY_FILES = 2000
+MAX_COPY_DEPTH = 6
+
+
+class _Budget:
+    """What is left of one submission's copy allowance."""
+
+    def __init__(self) -> None:
+        self.bytes, self.files = MAX_COPY_BYTES, MAX_COPY_FILES
+
+    def take(self, size: int) -> bool:
+        self.bytes -= size
+        self.files -= 1
+        return self.bytes >= 0 and self.files >= 0
+
+
+def copy_export(source: Path, target: Path, budget: _Budget, depth: int = 0) -> None:
+    """Copy the folders and regular files of a student's export, nothing else, bounded.
+
+    Links, FIFOs and devices are left behind (the evaluator then finds the file missing and
+    refuses the graph); so is whatever passes the size or count allowance.
+    """
+    target.mkdir()
+    try:
+        entries = list(os.scandir(source))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False) and depth < MAX_COPY_DEPTH:
+            copy_export(Path(entry.path), target / entry.name, budget, depth + 1)
+        elif entry.is_file(follow_symlinks=False):
+            try:
+                data = read_regular(entry.path, min(max(budget.bytes, 0), MAX_COPY_BYTES))
+            except UnreadableFile:
+                continue
+            if budget.take(len(data)):
+                (target / entry.name).write_bytes(data)
+
+
+class EvaluatorServer:
+    """One evaluator process in its own sandbox, fed one submission at a time."""
+
+    def __init__(self, limits: Limits, frameworks: list[str], mode: str | None = None):
+        self.frameworks = [f for f in FRAMEWORKS if f in frameworks]  # MXNet before TF
+        self.sandbox = Sandbox(limits, **({"mode": mode} if mode else {}))
+        self.inbox = self.sandbox.folder("inbox", mode=0o755)
+        self.outbox = self.sandbox.folder("outbox", mode=0o755)
+        work = self.sandbox.folder("eval_work", owner="evaluator")
+        self.running: Running = self.sandbox.start(
+            "evaluator",
+            {"serve": True, "frameworks": self.frameworks},
+            {"work": (work, True), "inbox": (self.inbox, False), "outbox": (self.outbox, True)},
+            keep_stdin=True,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.running.process.poll() is None
+
+    def covers(self, frameworks: list[str]) -> bool:
+        """Alive, and able to load ``frameworks`` (MXNet cannot load after TensorFlow)."""
+        late_mxnet = "mxnet" in frameworks and "mxnet" not in self.frameworks
+        return self.alive and not (late_mxnet and "tensorflow" in self.frameworks)
+
+    def evaluate(
+        self,
+        exports: Path,
+        jobs: list[dict[str, Any]],
+        requests: list[dict[str, Any]],
+        timeout: float,
+        deadline: float,
+        budget: Callable[[dict[str, Any] | None], float],
+    ) -> tuple[ChildRun, Path]:
+        """Apply ``jobs``' graphs (copied from ``exports``); the run and its answers' folder."""
+        token = secrets.token_hex(8)
+        inbox, outbox = self.inbox / token, self.outbox / token
+        (inbox / "requests").mkdir(parents=True)
+        (inbox / "exports").mkdir()
+        allowance = _Budget()
+        for job in jobs:
+            copy_export(exports / job["id"], inbox / "exports" / job["id"], allowance)
+        ipc.write_request_files(inbox / "requests", requests)
+        outbox.mkdir()
+        uid = self.sandbox.uid("evaluator")
+        if uid is not None:
+            os.chown(outbox, uid, uid)
+        self.running.send(
+            {"token": token, "jobs": jobs, "timeout": timeout, "progress": "progress.jsonl"}
+        )
+        run = self.sandbox.watch(
+            self.running, outbox / "progress.jsonl", deadline, budget, until="finished"
+        )
+        loaded = set(self.frameworks) | {job["framework"] for job in jobs}
+        self.frameworks = [f for f in FRAMEWORKS if f in loaded]
+        return run, outbox
+
+    def discard(self, outbox: Path) -> None:
+        """Remove one submission's inbox and outbox folders."""
+        shutil.rmtree(self.inbox / outbox.name, ignore_errors=True)
+        shutil.rmtree(outbox, ignore_errors=True)
+
+    def close(self) -> None:
+        self.sandbox.stop(self.running)
+        self.sandbox.close()
+
+
+class EvaluatorPool:
+    """Idle evaluators shared by a batch's grading threads (each holds at most one)."""
+
+    def __init__(self, limits: Limits, mode: str | None = None, preload: tuple[str, ...] = ()):
+        """``preload``: frameworks every server imports at start (the batch's, if known)."""
+        self.limits, self.mode, self.preload = limits, mode, set(preload)
+        self.idle: list[EvaluatorServer] = []
+        self.lock = threading.Lock()
+        self.started = 0
+
+    def acquire(self, frameworks: list[str]) -> EvaluatorServer:
+        """An idle server that has the frameworks, or a new one (MXNet first, then TF)."""
+        with self.lock:
+            for server in self.idle:
+                if server.covers(frameworks):
+                    self.idle.remove(server)
+                    return server
+            wanted = set(frameworks) | self.preload
+            if self.idle:  # widen an idle server's frameworks rather than keep two
+                old = self.idle.pop(0)
+                wanted |= set(old.frameworks) if old.alive else set()
+                old.close()
+            self.started += 1
+        return EvaluatorServer(self.limits, sorted(wanted), self.mode)
+
+    def release(self, server: EvaluatorServer) -> None:
+        if not server.alive:
+            server.close()
+            return
+        with self.lock:
+            self.idle.append(server)
+
+    def close(self) -> None:
+        with self.lock:
+            servers, self.idle = self.idle, []
+        for server in servers:
+            server.close()

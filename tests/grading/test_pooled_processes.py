@@ -1,0 +1,95 @@
+"""Templates and long-lived evaluators give the same verdicts as fresh processes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+
+import pytest
+
+from grading import sandbox
+from solutions import catalogue
+
+pytestmark = pytest.mark.slow
+
+SEED = 13
+
+
+def _ref(exercise: str, framework: str) -> str:
+    return f"%%tab {framework}\n" + catalogue.reference_source(exercise, framework)
+
+
+def _wrong(name: str) -> str:
+    impl = next(i for i in catalogue.WRONG if (i.name, i.framework) == (name, "pytorch"))
+    return "%%tab pytorch\n" + impl.source
+
+
+WHO_AM_I = (
+    "%%tab pytorch\nimport os\n"
+    "raise RuntimeError(f'eu: pid {os.getpid()} uid {os.getuid()} ppid {os.getppid()}')"
+)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory, helpers):
+    folder = tmp_path_factory.mktemp("entregas")
+    notebooks = {
+        "pytorch": [_ref(e, "pytorch") for e in catalogue.EXERCISES],
+        "tensorflow": [_ref(e, "tensorflow") for e in catalogue.EXERCISES],
+        "mxnet": [_ref(e, "mxnet") for e in catalogue.EXERCISES],
+        "tres": [_ref(e, f) for f in catalogue.FRAMEWORKS for e in catalogue.EXERCISES],
+        "errado": [_wrong("floor_half"), _wrong("weight_data")],
+        "sai": ["%%tab pytorch\nimport os\nos._exit(4)", _ref("FourierHalf", "pytorch")],
+        "quem": [WHO_AM_I, _ref("TensorReduction", "pytorch")],
+    }
+    for name, cells in notebooks.items():
+        helpers.write_notebook(folder / f"{name}.ipynb", cells)
+    outs = {}
+    for mode, extra in (("fresh", ["--fresh-processes"]), ("pooled", [])):
+        out = tmp_path_factory.mktemp(mode)
+        args = [str(folder), "--out", str(out), "--seed", str(SEED), "--jobs", "2", *extra]
+        done = helpers.run_cli(args)
+        assert done.returncode == 0, done.stderr[-3000:]
+        outs[mode] = out
+    return notebooks, outs
+
+
+def _stable(path) -> dict:
+    results = json.loads(path.read_text(encoding="utf-8"))
+    results.pop("execution_time")
+    results["extra_data"].pop("timings")
+    return results
+
+
+def _masked(value):
+    """The leased user id differs from run to run ("quem" prints it): masked."""
+    return json.loads(re.sub(r"uid \d+", "uid N", json.dumps(value)))
+
+
+def _rows(out) -> list[dict]:
+    with (out / "gradebook.csv").open(encoding="utf-8") as handle:
+        return [{k: v for k, v in row.items() if k != "tempo_s"} for row in csv.DictReader(handle)]
+
+
+def test_both_paths_give_the_same_reports(both):
+    notebooks, outs = both
+    assert _rows(outs["fresh"]) == _rows(outs["pooled"])
+    for name in notebooks:
+        fresh, pooled = (_masked(_stable(outs[m] / name / "results.json")) for m in outs)
+        assert fresh == pooled, name
+        feedback = [_masked((outs[m] / name / "feedback.md").read_text("utf-8")) for m in outs]
+        assert feedback[0] == feedback[1], name
+    assert _stable(outs["pooled"] / "tres" / "results.json")["score"] == 20.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="templates run in the namespaces mode")
+def test_a_forked_student_process_is_pid_1_of_its_own_namespace_and_unprivileged(both):
+    _, outs = both
+    text = (outs["pooled"] / "quem" / "feedback.md").read_text(encoding="utf-8")
+    found = re.search(r"eu: pid (\d+) uid (\d+) ppid (\d+)", text.replace("\\", ""))
+    assert found, text
+    pid, uid, ppid = map(int, found.groups())
+    assert (pid, ppid) == (1, 0)  # init of a PID namespace of its own
+    assert uid >= sandbox.FIRST_UID  # a leased, unprivileged user
