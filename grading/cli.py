@@ -194,9 +194,13 @@ def _grade_all(
     progress = _progress(len(paths), args.quiet)
     evaluators = templates = None
     if not args.fresh_processes:
-        evaluators = EvaluatorPool(options.limits, preload=_frameworks_of(paths))
+        named = _frameworks_of(paths)
+        evaluators = EvaluatorPool(  # one server per four grading threads
+            options.limits, preload=named, size=-(-args.jobs // 4)
+        )
         if isolation_mode() == "namespaces":
-            templates = TemplatePool(template_environment(), options.limits.import_timeout)
+            timeout = options.limits.import_timeout
+            templates = TemplatePool(template_environment(), timeout, preload=named)
     options = dataclasses.replace(options, evaluators=evaluators, templates=templates)
     with contextlib.ExitStack() as stack:
         for shared in (evaluators, templates):

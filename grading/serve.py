@@ -132,39 +132,64 @@ class EvaluatorServer:
 
 
 class EvaluatorPool:
-    """Idle evaluators shared by a batch's grading threads (each holds at most one)."""
+    """At most ``size`` evaluators shared by a batch's grading threads.
 
-    def __init__(self, limits: Limits, mode: str | None = None, preload: tuple[str, ...] = ()):
+    An evaluation is short beside running a notebook, so a few servers serve many threads;
+    a thread that finds every server busy waits for one.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        mode: str | None = None,
+        preload: tuple[str, ...] = (),
+        size: int = 1,
+    ):
         """``preload``: frameworks every server imports at start (the batch's, if known)."""
         self.limits, self.mode, self.preload = limits, mode, set(preload)
+        self.size = max(size, 1)
         self.idle: list[EvaluatorServer] = []
-        self.lock = threading.Lock()
-        self.started = 0
+        self.count = 0  # servers alive, idle or lent
+        self.changed = threading.Condition()
 
     def acquire(self, frameworks: list[str]) -> EvaluatorServer:
-        """An idle server that has the frameworks, or a new one (MXNet first, then TF)."""
-        with self.lock:
-            for server in self.idle:
-                if server.covers(frameworks):
-                    self.idle.remove(server)
-                    return server
+        """A server that has the frameworks; a new one (MXNet first, then TF) if there is room."""
+        with self.changed:
+            while True:
+                for server in self.idle:
+                    if server.covers(frameworks):
+                        self.idle.remove(server)
+                        return server
+                if self.count < self.size or self.idle:
+                    break
+                self.changed.wait()
             wanted = set(frameworks) | self.preload
-            if self.idle:  # widen an idle server's frameworks rather than keep two
+            if self.count >= self.size:  # widen an idle server's frameworks instead
                 old = self.idle.pop(0)
                 wanted |= set(old.frameworks) if old.alive else set()
                 old.close()
-            self.started += 1
-        return EvaluatorServer(self.limits, sorted(wanted), self.mode)
+                self.count -= 1
+            self.count += 1
+        try:
+            return EvaluatorServer(self.limits, sorted(wanted), self.mode)
+        except BaseException:
+            with self.changed:
+                self.count -= 1
+                self.changed.notify_all()
+            raise
 
     def release(self, server: EvaluatorServer) -> None:
-        if not server.alive:
-            server.close()
-            return
-        with self.lock:
-            self.idle.append(server)
+        with self.changed:
+            if server.alive:
+                self.idle.append(server)
+            else:
+                server.close()
+                self.count -= 1
+            self.changed.notify_all()
 
     def close(self) -> None:
-        with self.lock:
+        with self.changed:
             servers, self.idle = self.idle, []
+            self.count = 0
         for server in servers:
             server.close()

@@ -1,8 +1,9 @@
 """Pre-imported templates of the student process (``grading/child/template.py``).
 
-A template has imported the frameworks of one kind of submission and nothing of any
-student's; each submission's student process is forked from it, so it pays a fork, not an
-interpreter start and the framework imports. Templates run only in the ``namespaces``
+A template has imported frameworks (those the batch's ``%%tab`` cells name, so one
+template usually serves the whole batch) and nothing of any student's; each submission's
+student process is forked from it, so it pays a fork, not an interpreter start and the
+framework imports. Templates run only in the ``namespaces``
 isolation mode (the forked child enters its own namespaces and isolates itself exactly as
 a fresh ``unshare``d process does); elsewhere every student process starts fresh.
 PyTorch and TensorFlow work in a child forked after their import. MXNet does not here:
@@ -147,13 +148,15 @@ class Template:
 
 
 class TemplatePool:
-    """One template per set of frameworks a batch's submissions need, started on demand.
+    """Templates for the sets of frameworks a batch's submissions need, started on demand.
 
     Templates of different sets start in parallel; threads wanting the same set wait for it.
     """
 
-    def __init__(self, environment: dict[str, str], timeout: float):
-        self.environment, self.timeout = environment, timeout
+    def __init__(self, environment: dict[str, str], timeout: float, preload: tuple[str, ...] = ()):
+        """``preload``: frameworks every template imports (the batch's, if known), so one
+        template serves every kind of submission of the batch instead of one per kind."""
+        self.environment, self.timeout, self.preload = environment, timeout, set(preload)
         self.templates: dict[tuple[str, ...], Template] = {}
         self.locks: dict[tuple[str, ...], threading.Lock] = {}
         self.lock = threading.Lock()
@@ -162,7 +165,8 @@ class TemplatePool:
         """The template for ``frameworks``; None where forking is unsafe (fresh process)."""
         if FORK_UNSAFE & set(frameworks):
             return None
-        key = tuple(f for f in FRAMEWORKS if f in frameworks)  # MXNet before TensorFlow
+        wanted = self.preload | set(frameworks)
+        key = tuple(f for f in FRAMEWORKS if f in wanted)  # MXNet before TensorFlow
         with self.lock:
             starting = self.locks.setdefault(key, threading.Lock())
         with starting:
