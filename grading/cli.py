@@ -200,7 +200,7 @@ def _grade_all(
         )
         if isolation_mode() == "namespaces":
             timeout = options.limits.import_timeout
-            templates = TemplatePool(template_environment(), timeout, preload=named)
+            templates = TemplatePool(template_environment(), timeout)
     options = dataclasses.replace(options, evaluators=evaluators, templates=templates)
     with contextlib.ExitStack() as stack:
         for shared in (evaluators, templates):

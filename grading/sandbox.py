@@ -190,6 +190,7 @@ def _environment(token: str, home: str) -> dict[str, str]:
         # MXNet's threaded engine restarts its threads around every fork, which fails in a
         # process that has entered a new PID namespace; the naive engine has none
         "MXNET_ENGINE_TYPE": "NaiveEngine",
+        "MXNET_USE_SIGNAL_HANDLER": "0",  # a segfault reports its signal, as elsewhere
         "MPLBACKEND": "Agg",
         TOKEN_VARIABLE: token,
     }

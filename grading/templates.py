@@ -1,16 +1,19 @@
 """Pre-imported templates of the student process (``grading/child/template.py``).
 
-A template has imported frameworks (those the batch's ``%%tab`` cells name, so one
-template usually serves the whole batch) and nothing of any student's; each submission's
-student process is forked from it, so it pays a fork, not an interpreter start and the
-framework imports. Templates run only in the ``namespaces``
-isolation mode (the forked child enters its own namespaces and isolates itself exactly as
-a fresh ``unshare``d process does); elsewhere every student process starts fresh.
-PyTorch and TensorFlow work in a child forked after their import. MXNet does not here:
-its fork handlers restart the engine's threads in the parent of every fork, and the process
-that forks the namespace's PID 1 has already entered a new PID namespace, where creating a
-thread fails (``EINVAL``, then ``std::terminate``). So a submission that needs MXNet gets a
-fresh interpreter (``FORK_UNSAFE``).
+A template has imported exactly the frameworks one kind of submission names (as a fresh
+student process would: importing more changes behaviour, e.g. MXNet's own crash handler)
+and nothing of any student's; each submission's student process is forked from it, so it
+pays a fork, not an interpreter start and the framework imports. Templates run only in the
+``namespaces`` isolation mode (the forked child enters its own namespaces and isolates
+itself exactly as a fresh ``unshare``d process does); elsewhere every student process
+starts fresh.
+
+Measured here: PyTorch and TensorFlow work in a child forked after their import. MXNet's
+threaded engine does not: its fork handlers restart the engine's threads in the parent of
+every fork, and the process that forks the namespace's PID 1 has entered a new PID
+namespace, where creating a thread fails (``EINVAL``, then ``std::terminate``). The
+sandbox's environment therefore selects MXNet's naive engine (no threads) in every
+student process and evaluator, forked or fresh, and then all three frameworks fork.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from frametabs.frameworks import FRAMEWORKS
 from grading import child
 
 PROGRAM = Path(child.__file__).parent / "template.py"
-FORK_UNSAFE: frozenset[str] = frozenset()
 
 
 class TemplateChild:
@@ -153,20 +155,15 @@ class TemplatePool:
     Templates of different sets start in parallel; threads wanting the same set wait for it.
     """
 
-    def __init__(self, environment: dict[str, str], timeout: float, preload: tuple[str, ...] = ()):
-        """``preload``: frameworks every template imports (the batch's, if known), so one
-        template serves every kind of submission of the batch instead of one per kind."""
-        self.environment, self.timeout, self.preload = environment, timeout, set(preload)
+    def __init__(self, environment: dict[str, str], timeout: float):
+        self.environment, self.timeout = environment, timeout
         self.templates: dict[tuple[str, ...], Template] = {}
         self.locks: dict[tuple[str, ...], threading.Lock] = {}
         self.lock = threading.Lock()
 
-    def get(self, frameworks: list[str]) -> Template | None:
-        """The template for ``frameworks``; None where forking is unsafe (fresh process)."""
-        if FORK_UNSAFE & set(frameworks):
-            return None
-        wanted = self.preload | set(frameworks)
-        key = tuple(f for f in FRAMEWORKS if f in wanted)  # MXNet before TensorFlow
+    def get(self, frameworks: list[str]) -> Template:
+        """The template for ``frameworks``, started if there is none yet."""
+        key = tuple(f for f in FRAMEWORKS if f in frameworks)  # MXNet before TensorFlow
         with self.lock:
             starting = self.locks.setdefault(key, threading.Lock())
         with starting:
