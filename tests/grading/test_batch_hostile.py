@@ -62,10 +62,10 @@ SYSV = f"""
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 libc.shmat.restype = ctypes.c_void_p
-shm = libc.shmget({IPC_KEY}, 1536 * 2**20, 0o1666)
+shm = libc.shmget({IPC_KEY}, 512 * 2**20, 0o1666)
 address = libc.shmat(shm, None, 0)
 if address not in (None, ctypes.c_void_p(-1).value):
-    ctypes.memset(address, 1, 1536 * 2**20)
+    ctypes.memset(address, 1, 512 * 2**20)
 queue = libc.msgget({IPC_KEY}, 0o1666)
 semaphores = libc.semget({IPC_KEY}, 1, 0o1666)
 raise RuntimeError(f"sysv: {{shm >= 0}} {{queue >= 0}} {{semaphores >= 0}}")
