@@ -21,7 +21,6 @@ import os
 import resource
 import signal
 import sys
-import tempfile
 import threading
 import time
 from typing import Any
@@ -30,7 +29,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _HERE)
 sys.modules["grading"] = None  # type: ignore[assignment]  (see harness.py)
 
-import harness  # noqa: E402  (a sibling file)
+import harness  # noqa: E402  (sibling files)
+import warmup  # noqa: E402
 
 NAMESPACES = 0x00020000 | 0x40000000 | 0x08000000 | 0x04000000 | 0x02000000 | 0x20000000
 # CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWPID
@@ -42,50 +42,6 @@ def say(message: Any) -> None:
     with _OUTPUT:
         sys.stdout.write((message if isinstance(message, str) else json.dumps(message)) + "\n")
         sys.stdout.flush()
-
-
-def warm_up(frameworks: list[str]) -> None:
-    """Export a tiny layer of our own per framework, so children skip the first-call costs."""
-    with tempfile.TemporaryDirectory(prefix="grading-warm-") as folder:
-        for framework in frameworks:
-            target = os.path.join(folder, framework)
-            os.mkdir(target)
-            spec = {
-                "id": "warm",
-                "exercise": "FourierHalf",
-                "framework": framework,
-                "sizes": None,
-                "shape": [2, 4],
-                "dtype": "float32",
-            }
-            exporter = harness.EXPORTERS[framework]
-            harness.exportable.export_one(exporter, _warm_layer(framework), spec, target)
-
-
-def _warm_layer(framework: str) -> type:
-    if framework == "pytorch":
-        import torch
-
-        class Warm(torch.nn.Module):
-            def forward(self, X):
-                return torch.fft.rfft(X)[..., :2]
-
-    elif framework == "tensorflow":
-        import tensorflow as tf
-
-        class Warm(tf.keras.layers.Layer):
-            def call(self, X):
-                return tf.signal.rfft(X)[..., :2]
-
-    else:
-        from mxnet import np
-        from mxnet.gluon import nn
-
-        class Warm(nn.Block):
-            def forward(self, X):
-                return np.stack([X, -X], axis=-1)[..., :2, :]
-
-    return Warm
 
 
 def reap() -> None:
@@ -137,7 +93,8 @@ def main() -> None:
     harness.load_exporters(set(harness.EXPORTERS) | set(harness.IMPORT_NAMES))
     for framework in frameworks:  # book order: MXNet must load before TensorFlow
         __import__(harness.IMPORT_NAMES[framework])
-    warm_up(frameworks)
+    exporters = {f: harness.EXPORTERS[f] for f in frameworks}
+    warmup.warm_up(exporters, harness.exportable.export_one)
     threading.Thread(target=reap, daemon=True).start()
     say("ready")
     for line in sys.stdin:
