@@ -5,23 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 try:
+    from grading.child.exportable import clean_message
     from grading.evaluator.refusal import GraphRefused
-except ImportError:  # copied alone into the sandbox
+except ImportError:  # copied into the sandbox, beside exportable.py and refusal.py
+    from exportable import clean_message
     from refusal import GraphRefused
-
-MESSAGE_LIMIT = 400
-
-
-def _message(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if len(lines) > 1 and lines[0].startswith("Traceback"):
-        lines = lines[-1:]  # MXNet puts its C++ traceback in the message
-    text = " ".join(lines)
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 def _failure(stage: str, kind: str, error: BaseException) -> dict[str, Any]:
-    return {"params": None, "error": {"stage": stage, "type": kind, "message": _message(error)}}
+    return {
+        "params": None,
+        "error": {"stage": stage, "type": kind, "message": clean_message(error)},
+    }
 
 
 def apply_graph(module: Any, folder: str, metadata: Any, request: dict[str, Any]) -> dict:
