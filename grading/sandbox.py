@@ -66,6 +66,7 @@ PROGRAMS = {
             "harness.py",
             "boot.py",
             "exportable.py",
+            "quiet.py",
             "export_mxnet.py",
             "export_pytorch.py",
             "export_tensorflow.py",
@@ -250,8 +251,8 @@ class Sandbox:
             for name in files:
                 if (source / name).exists():
                     shutil.copyfile(source / name, folder / name)
-            if program == "evaluator":  # the isolation and the contract's exceptions
-                for name in ("boot.py", "exportable.py"):
+            if program == "evaluator":  # the isolation, the contract, TF's quiet block
+                for name in ("boot.py", "exportable.py", "quiet.py"):
                     shutil.copyfile(PROGRAMS["child"][0] / name, folder / name)
 
     def uid(self, who: str) -> int | None:

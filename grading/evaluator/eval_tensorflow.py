@@ -30,23 +30,22 @@ Imports the standard library and NumPy at import time; TensorFlow inside the fun
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import re
 import shutil
 import stat
 import tempfile
-import warnings
 from typing import Any
 
 import numpy as np
 
 try:
+    from grading.child.quiet import quiet_tensorflow
     from grading.evaluator.files import UnreadableFile, read_regular
     from grading.evaluator.refusal import GraphRefused
-except ImportError:  # copied alone into the sandbox, beside refusal.py
+except ImportError:  # copied alone into the sandbox, beside refusal.py and quiet.py
     from files import UnreadableFile, read_regular
+    from quiet import quiet_tensorflow
     from refusal import GraphRefused
 
 FORMAT = "tensorflow-saved-model/1"
@@ -511,23 +510,6 @@ def _closure(roots: set[str], functions: dict[str, Any]) -> set[str]:
 # --- evaluation -------------------------------------------------------------------------
 
 
-class _Quiet(contextlib.AbstractContextManager):
-    """Silence Python warnings and TensorFlow's Python logger while loading and running."""
-
-    def __enter__(self):
-        self._warnings = warnings.catch_warnings()
-        self._warnings.__enter__()
-        warnings.simplefilter("ignore")
-        self._logger = logging.getLogger("tensorflow")
-        self._level = self._logger.level
-        self._logger.setLevel(logging.ERROR)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._logger.setLevel(self._level)
-        self._warnings.__exit__(*exc)
-
-
 def _short_name(name: str) -> str:
     return str(name).split(":")[0].split("/")[-1]
 
@@ -580,7 +562,7 @@ def evaluate(folder: str, metadata: Any, request: dict[str, Any]) -> dict[str, A
 
     copy = _write_copy(files)
     try:
-        with _Quiet():
+        with quiet_tensorflow():
             try:
                 loaded = tf.saved_model.load(copy)
             except Exception as error:

@@ -711,6 +711,7 @@ def _standalone(tmp_path: Path) -> Path:
     folder.mkdir()
     for path in (
         "grading/child/exportable.py",
+        "grading/child/quiet.py",
         "grading/child/export_tensorflow.py",
         "grading/evaluator/refusal.py",
         "grading/evaluator/files.py",
