@@ -26,6 +26,7 @@ from pathlib import Path
 
 from frametabs.frameworks import FRAMEWORKS, MarkerError, parse_marker
 from frametabs.setup_cell import SETUP_SOURCE
+from grading.evaluator.files import read_capped
 
 MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024  # 100,000 empty cells as Jupyter saves them fit
 MAX_CELL_CHARS = 200_000
@@ -34,7 +35,6 @@ SKIP_TAG = "check"
 _GRADING_IMPORT = re.compile(r"^\s*(from\s+grading(\.\w+)*\s+import\b|import\s+grading\b)")
 _MAYBE_SKIPPED = re.compile(r"^\s*(?:[%!]|(?:from|import)\s+grading\b)", re.MULTILINE)
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-_READ_CHUNK = 1 << 20
 
 _KINDS = (
     (stat.S_ISLNK, "link simbólico"),
@@ -111,26 +111,13 @@ def _os_error(path: Path, error: OSError) -> SubmissionError:
     )
 
 
-def _read_capped(fd: int) -> bytes:
-    """Up to ``MAX_NOTEBOOK_BYTES + 1`` bytes from ``fd`` (one more says: too big)."""
-    chunks: list[bytes] = []
-    total = 0
-    while total <= MAX_NOTEBOOK_BYTES:
-        chunk = os.read(fd, min(_READ_CHUNK, MAX_NOTEBOOK_BYTES + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
-
-
 def _read_descriptor(fd: int) -> bytes:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(info.st_mode)
     if info.st_size > MAX_NOTEBOOK_BYTES:
         raise _too_big(info.st_size)
-    data = _read_capped(fd)
+    data = read_capped(fd, MAX_NOTEBOOK_BYTES)
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise _too_big(max(info.st_size, len(data)))
     return data

@@ -19,6 +19,18 @@ class UnreadableFile(Exception):
     """The file is missing, a link, not a regular file, or over the limit (Portuguese text)."""
 
 
+def read_capped(fd: int, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes from ``fd`` (one more than ``limit`` says: too big)."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = os.read(fd, min(CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def read_regular(path: str, limit: int, *, dir_fd: int | None = None) -> bytes:
     """The bytes of ``path`` (relative to ``dir_fd`` when given), at most ``limit`` of them."""
     name = os.path.basename(str(path))
@@ -33,17 +45,11 @@ def read_regular(path: str, limit: int, *, dir_fd: int | None = None) -> bytes:
             raise UnreadableFile(f"não é um arquivo comum: {name}")
         if info.st_size > limit:
             raise UnreadableFile(f"arquivo grande demais: {name}")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(CHUNK, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        data = read_capped(fd, limit)
     except OSError:
         raise UnreadableFile(f"arquivo ilegível: {name}") from None
     finally:
         os.close(fd)
-    if size > limit:
+    if len(data) > limit:
         raise UnreadableFile(f"arquivo grande demais: {name}")
-    return b"".join(chunks)
+    return data
