@@ -16,7 +16,7 @@ MATHJAX_PARTS := tex-chtml.js output/chtml/fonts input/tex/extensions ui
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: book serve test lint exports exercises lean-envs chromium clean
+.PHONY: book serve test lint exports exercises address lean-envs chromium clean
 
 $(MATHJAX):
 	rm -rf _vendor/mathjax && mkdir -p _vendor/mathjax
@@ -44,6 +44,7 @@ lean-envs: $(foreach fw,$(LEAN_FRAMEWORKS),$(LEAN_ROOT)/$(fw)/.installed)
 
 book: $(VENV)/.installed $(MATHJAX)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
+	$(BIN)/python -m frametabs.publish _build/html
 	@echo "The book is in _build/html/index.html (make serve shows it on http://$(HOST):$(PORT)/)"
 
 serve: book
@@ -66,6 +67,11 @@ exercises: $(VENV)/.installed
 
 exports: $(VENV)/.installed
 	$(BIN)/python -m frametabs.export chapters --out exports
+
+# After changing html.baseurl or repository.url in _config.yml: the set-up cells follow.
+address: $(VENV)/.installed
+	$(BIN)/python -m frametabs.setup_cell --sync
+	$(MAKE) exercises exports
 
 clean:
 	rm -rf _build

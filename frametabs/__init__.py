@@ -7,8 +7,11 @@ from frametabs.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS, LABELS, parse_ma
 
 
 def load_ipython_extension(ipython):
-    """Register the ``%%tab`` cell magic (``%load_ext frametabs``)."""
+    """Register the ``%%tab`` cell magic (``%load_ext frametabs``), quieting TensorFlow first."""
+    from frametabs.kernel_env import quiet_learner_kernel
     from frametabs.magic import register
+
+    quiet_learner_kernel()
 
     register(ipython)
 

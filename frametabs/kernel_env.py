@@ -18,3 +18,14 @@ def quiet_kernel_env(base: dict[str, str] | None = None) -> dict[str, str]:
 def apply_quiet_kernel_env() -> None:
     """Set the quiet settings in this process, so kernels it starts inherit them."""
     os.environ.update(QUIET_KERNEL_ENV)
+
+
+def quiet_learner_kernel(environ: dict[str, str] | None = None) -> None:
+    """Add the quiet settings a learner has not chosen (``%load_ext frametabs`` calls this).
+
+    TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL`` when it loads, so this must run first; a value
+    the learner set (``0`` to see every log) is kept.
+    """
+    environ = os.environ if environ is None else environ
+    for key, value in QUIET_KERNEL_ENV.items():
+        environ.setdefault(key, value)

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup, Comment, Doctype
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from frametabs.frameworks import FRAMEWORKS
+from frametabs.publish import publish
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = """\
@@ -251,7 +252,7 @@ def jupyter_book() -> str:
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Build the real book once (warnings are errors) into a temporary folder."""
+    """Build the real book as ``make book`` does (warnings are errors), into a temporary folder."""
     out = tmp_path_factory.mktemp("book")
     result = subprocess.run(
         [jupyter_book(), "build", "--warningiserror", "--path-output", str(out), str(ROOT)],
@@ -263,6 +264,7 @@ def built_book(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     html = out / "_build" / "html"
     assert (html / "index.html").is_file()
+    publish(html)  # as make book does: the package's wheel beside the pages
     return html
 
 
