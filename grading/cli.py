@@ -195,12 +195,12 @@ def _grade_all(
     evaluators = templates = None
     if not args.fresh_processes:
         named = _frameworks_of(paths)
-        evaluators = EvaluatorPool(  # one server per four grading threads
-            options.limits, preload=named, size=-(-args.jobs // 4)
-        )
         if isolation_mode() == "namespaces":
             timeout = options.limits.import_timeout
             templates = TemplatePool(template_environment(), timeout)
+        evaluators = EvaluatorPool(  # one server per four grading threads
+            options.limits, preload=named, size=-(-args.jobs // 4), templates=templates
+        )
     options = dataclasses.replace(options, evaluators=evaluators, templates=templates)
     with contextlib.ExitStack() as stack:
         for shared in (evaluators, templates):

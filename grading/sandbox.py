@@ -392,29 +392,48 @@ class Sandbox:
         _kill(running.process)
         if self.mode == "none":
             _kill_token_holders(running.token)
+        running.lines.put(None)  # ends the input writer, which closes the input
         running.reader.join(timeout=5)
         stdout = running.process.stdout
         if stdout is not None and not running.reader.is_alive():  # else an escaped process
             stdout.close()  # holds the pipe: leave it be
 
     def fork_from(
-        self, template: Any, config: dict[str, Any], folders: dict[str, tuple[Path, bool]]
+        self,
+        template: Any,
+        config: dict[str, Any],
+        folders: dict[str, tuple[Path, bool]],
+        program: str = "child",
     ) -> Running:
-        """The student process, forked from a pre-imported ``grading.templates.Template``."""
+        """``program``'s process, forked from a pre-imported ``grading.templates.Template``.
+
+        The student process reads nothing more; an ``evaluator`` (a long-lived server)
+        reads its commands from a FIFO in this sandbox's private folder, written through
+        the returned ``Running`` as a started server's standard input would be.
+        """
         from grading.templates import FileOutput
 
-        config = {**config, "isolation": self._isolation("child", folders, "student")}
+        who = "evaluator" if program == "evaluator" else "student"
+        config = {**config, "isolation": self._isolation(program, folders, who)}
         token = secrets.token_hex(16)
         log = self.root / f"log-{token}"
-        process = template.spawn(
-            {
-                "id": token,
-                "log": str(log),
-                "environment": _environment(token, "/sandbox/work"),
-                "config": config,
-                "started": time.time(),
-            }
-        )
+        command = {
+            "id": token,
+            "log": str(log),
+            "environment": _environment(token, "/sandbox/work"),
+            "config": config,
+            "started": time.time(),
+        }
+        commands = None
+        if program == "evaluator":
+            config["isolation"]["limits"].pop("cpu")  # it outlives one submission's budget
+            fifo = self.root / f"commands-{token}"
+            os.mkfifo(fifo, 0o600)
+            commands = open(os.open(fifo, os.O_RDWR), "wb", buffering=0)  # noqa: SIM115
+            program_dir = str(self.root / program)
+            command.update(program="evaluator", commands=str(fifo), program_dir=program_dir)
+        process = template.spawn(command)
+        process.stdin = commands
         return Running(process, FileOutput(log, self.limits.output_bytes), token)
 
     def run(

@@ -5,8 +5,9 @@ allow-list), so it may outlive one submission: starting it, and importing the fr
 in it, is paid once per batch instead of once per notebook. Each submission's graphs are
 copied by the trusted side into the evaluator's read-only inbox (regular files only,
 bounded), its answers come back through its own outbox folder, and a server that stalls
-or crashes is killed and replaced. The student process is still a fresh one per
-submission.
+or crashes is killed and replaced. Where the batch has pre-imported templates, a server is
+forked from the template of its frameworks (which never ran student code), so the imports
+are paid once for both processes. The student process is still a new one per submission.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from frametabs.frameworks import FRAMEWORKS
 from grading import ipc
 from grading.evaluator.files import UnreadableFile, read_regular
-from grading.sandbox import ChildRun, Limits, Running, Sandbox
+from grading.sandbox import ChildRun, Limits, Sandbox
 
 MAX_COPY_BYTES = 256 * 2**20
 MAX_COPY_FILES = 2000
@@ -67,18 +68,31 @@ def copy_export(source: Path, target: Path, budget: _Budget, depth: int = 0) -> 
 class EvaluatorServer:
     """One evaluator process in its own sandbox, fed one submission at a time."""
 
-    def __init__(self, limits: Limits, frameworks: list[str], mode: str | None = None):
+    def __init__(
+        self,
+        limits: Limits,
+        frameworks: list[str],
+        mode: str | None = None,
+        templates: Any = None,
+    ):
+        """``templates`` (a ``grading.templates.TemplatePool``, namespaces mode): fork the
+        server from the template of its frameworks instead of importing them again."""
         self.frameworks = [f for f in FRAMEWORKS if f in frameworks]  # MXNet before TF
         self.sandbox = Sandbox(limits, **({"mode": mode} if mode else {}))
         self.inbox = self.sandbox.folder("inbox", mode=0o755)
         self.outbox = self.sandbox.folder("outbox", mode=0o755)
         work = self.sandbox.folder("eval_work", owner="evaluator")
-        self.running: Running = self.sandbox.start(
-            "evaluator",
-            {"serve": True, "frameworks": self.frameworks},
-            {"work": (work, True), "inbox": (self.inbox, False), "outbox": (self.outbox, True)},
-            keep_stdin=True,
-        )
+        config = {"serve": True, "frameworks": self.frameworks}
+        folders = {
+            "work": (work, True),
+            "inbox": (self.inbox, False),
+            "outbox": (self.outbox, True),
+        }
+        if templates is not None and self.sandbox.mode == "namespaces":
+            template = templates.get(self.frameworks)
+            self.running = self.sandbox.fork_from(template, config, folders, "evaluator")
+        else:
+            self.running = self.sandbox.start("evaluator", config, folders, keep_stdin=True)
 
     @property
     def alive(self) -> bool:
@@ -144,9 +158,12 @@ class EvaluatorPool:
         mode: str | None = None,
         preload: tuple[str, ...] = (),
         size: int = 1,
+        templates: Any = None,
     ):
-        """``preload``: frameworks every server imports at start (the batch's, if known)."""
+        """``preload``: frameworks every server imports at start (the batch's, if known);
+        ``templates``: the batch's ``TemplatePool``, to fork servers from."""
         self.limits, self.mode, self.preload = limits, mode, set(preload)
+        self.templates = templates
         self.size = max(size, 1)
         self.idle: list[EvaluatorServer] = []
         self.count = 0  # servers alive, idle or lent
@@ -171,7 +188,7 @@ class EvaluatorPool:
                 self.count -= 1
             self.count += 1
         try:
-            return EvaluatorServer(self.limits, sorted(wanted), self.mode)
+            return EvaluatorServer(self.limits, sorted(wanted), self.mode, self.templates)
         except BaseException:
             with self.changed:
                 self.count -= 1

@@ -3,14 +3,18 @@
 Started by ``grading.templates`` as root, outside any sandbox, with the frameworks of a
 kind of submission to import. It imports them once (MXNet before TensorFlow), warms each
 exporter up on a tiny layer of its own, then reads one command per line on standard input
-and forks: the child leaves the session, sends its output to the command's log file,
-enters new mount, network, IPC, UTS, cgroup and PID namespaces and forks again, so that
-the grandchild is PID 1 of its namespace (as with ``unshare --fork --kill-child``). The
+and forks: the child leaves the session, sends its output to the command's log file, enters
+new mount, network, IPC, UTS, cgroup and PID namespaces and forks again, so that the
+grandchild is PID 1 of its namespace (as with ``unshare --fork --kill-child``). The
 grandchild runs ``harness.run``: it isolates itself and only then runs the student's cells.
 
 The template itself never runs student code, so it serves a whole batch; every child is
-used for one submission and dies with it. Lines on standard output: ``ready``, then
-``{"spawned": pid, "id": ...}`` and ``{"exited": pid, "code": ...}``.
+used for one submission and dies with it. A command with ``"program": "evaluator"`` forks
+instead a batch's long-lived evaluator (``grading/evaluator/main.py``, which then isolates
+itself as the evaluator), from a zygote forked right after the imports (see
+``start_zygote``): it shares the imports, never a process that ran student code.
+Lines on standard output: ``ready``, then ``{"spawned": pid, "id": ...}`` and ``{"exited":
+pid, "code": ...}``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,22 @@ def reap() -> None:
         say({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
+def run_evaluator(command: dict[str, Any]) -> None:
+    """Be a batch's long-lived evaluator: its program, its config, commands from a FIFO.
+
+    The FIFO (made by the trusted side in the evaluator's private sandbox folder) is opened
+    before isolation; read-write, so opening never waits for the writer.
+    """
+    import importlib.util
+
+    commands = open(os.open(command["commands"], os.O_RDWR), encoding="utf-8")  # noqa: SIM115
+    path = os.path.join(command["program_dir"], "main.py")
+    spec = importlib.util.spec_from_file_location("evaluator_main", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(command["config"], commands)
+
+
 def child(command: dict[str, Any]) -> None:
     """The forked child: new namespaces, then the grandchild that runs the harness."""
     try:
@@ -73,7 +93,10 @@ def child(command: dict[str, Any]) -> None:
         pid = os.fork()
         if pid == 0:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            harness.run(command["config"], command["started"])
+            if command.get("program") == "evaluator":
+                run_evaluator(command)
+            else:
+                harness.run(command["config"], command["started"])
             sys.stdout.flush()
             os._exit(0)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the template
@@ -87,22 +110,62 @@ def child(command: dict[str, Any]) -> None:
         os._exit(70)
 
 
+def fork_child(command: dict[str, Any]) -> None:
+    """Fork the child of ``command`` and report its pid."""
+    pid = os.fork()
+    if pid == 0:
+        child(command)
+    say({"spawned": pid, "id": command["id"]})
+
+
+def serve_forks(commands) -> None:
+    """Fork a child for each command line; report it (and, from a thread, its exit)."""
+    threading.Thread(target=reap, daemon=True).start()
+    for line in commands:
+        fork_child(json.loads(line))
+
+
+def start_zygote() -> int:
+    """Fork the evaluators' zygote now, before any framework has run an operation.
+
+    TensorFlow cannot run a function in a process forked after its eager runtime started
+    (the child waits forever on thread pools it did not inherit), and the warm-up starts
+    it. The zygote keeps the bare imports and forks the batch's evaluators; it writes its
+    reports to the same output (one short line per write, so lines never interleave).
+    Returns the file descriptor the template writes evaluator commands to.
+    """
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    if os.fork() == 0:
+        os.close(write_end)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the template
+        try:
+            serve_forks(os.fdopen(read_end, encoding="utf-8"))
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    return write_end
+
+
 def main() -> None:
     setup = json.loads(sys.stdin.readline())
     frameworks = setup["frameworks"]
     harness.load_exporters(set(harness.EXPORTERS) | set(harness.IMPORT_NAMES))
     for framework in frameworks:  # book order: MXNet must load before TensorFlow
         __import__(harness.IMPORT_NAMES[framework])
+    zygote = os.fdopen(start_zygote(), "w", encoding="utf-8")
     exporters = {f: harness.EXPORTERS[f] for f in frameworks}
     warmup.warm_up(exporters, harness.exportable.export_one)
     threading.Thread(target=reap, daemon=True).start()
     say("ready")
     for line in sys.stdin:
         command = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            child(command)
-        say({"spawned": pid, "id": command["id"]})
+        if command.get("program") == "evaluator":
+            zygote.write(line if line.endswith("\n") else line + "\n")
+            zygote.flush()
+        else:
+            fork_child(command)
 
 
 if __name__ == "__main__":

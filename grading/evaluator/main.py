@@ -1,10 +1,12 @@
 """The evaluator process: apply exported graphs to the trusted inputs, write plain arrays.
 
 Started by ``grading.sandbox`` as ``python -I -B main.py`` with its configuration on
-standard input. It imports no student code: it reads ``requests/`` (the trusted inputs),
-loads each graph from ``exports/<id>/`` through its framework's checked loader
-(``eval_<framework>.py``: allow-list first, then the framework's own loader), and writes
-``responses/<id>.json`` and ``.npy`` files. ``responses/progress.jsonl`` logs each job.
+standard input, or (a batch's long-lived server) forked from a pre-imported template that
+never ran student code (``grading/child/template.py``). It imports no student code: it
+reads ``requests/`` (the trusted inputs), loads each graph from ``exports/<id>/`` through
+its framework's checked loader (``eval_<framework>.py``: allow-list first, then the
+framework's own loader), and writes ``responses/<id>.json`` and ``.npy`` files.
+``responses/progress.jsonl`` logs each job.
 """
 
 from __future__ import annotations
@@ -91,14 +93,14 @@ def run_jobs(modules: dict, command: dict, exports: str, requests_dir: str, resp
         emit(log, "finished")
 
 
-def serve(modules: dict, paths: dict[str, str]) -> None:
-    """One command per line on stdin, each naming a folder of the inbox and of the outbox.
+def serve(modules: dict, paths: dict[str, str], commands: Any) -> None:
+    """One command per line of ``commands``, each naming a folder of the inbox and outbox.
 
     The evaluator never runs student code, so it may serve a whole batch: each command's
     graphs were copied by the trusted side into ``inbox/<token>/exports`` with its requests
     in ``inbox/<token>/requests``; the answers go to ``outbox/<token>``.
     """
-    for line in sys.stdin:
+    for line in commands:
         command = json.loads(line)
         token = command["token"]
         inbox = os.path.join(paths["inbox"], token)
@@ -111,13 +113,20 @@ def serve(modules: dict, paths: dict[str, str]) -> None:
         )
 
 
-def main() -> None:
-    config = json.loads(sys.stdin.readline())
+def main(config: dict[str, Any] | None = None, commands: Any = None) -> None:
+    """Run as configured: ``config`` and the server's ``commands`` default to stdin's lines.
+
+    A pre-imported template (``grading/child/template.py``) forks a server and calls this
+    with the configuration it was sent and the stream of the server's command FIFO.
+    """
+    if config is None:
+        config = json.loads(sys.stdin.readline())
     # every loader (they import their framework only when used); the frameworks themselves
     # are imported now, in book order, and later ones lazily (the trusted side restarts a
     # server rather than load MXNet after TensorFlow)
     modules = {f: importlib.import_module(f"eval_{f}") for f in IMPORT_NAMES}
-    sys.path.remove(_HERE)
+    if _HERE in sys.path:
+        sys.path.remove(_HERE)
     paths = boot.isolate(config["isolation"])
     os.chdir(paths["work"])
     if not config.get("serve"):
@@ -128,7 +137,7 @@ def main() -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
     if config.get("serve"):
         print("ready", flush=True)
-        serve(modules, paths)
+        serve(modules, paths, sys.stdin if commands is None else commands)
     else:
         run_jobs(modules, config, paths["exports"], paths["requests"], paths["responses"])
 
