@@ -16,7 +16,7 @@ MATHJAX_PARTS := tex-chtml.js output/chtml/fonts input/tex/extensions ui
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: book serve test lint exports exercises address lean-envs chromium clean
+.PHONY: book serve lab test lint exports exercises address lean-envs chromium clean
 
 $(MATHJAX):
 	rm -rf _vendor/mathjax && mkdir -p _vendor/mathjax
@@ -49,6 +49,14 @@ book: $(VENV)/.installed $(MATHJAX)
 
 serve: book
 	$(BIN)/python -m http.server --bind $(HOST) --directory _build/html $(PORT)
+
+# JupyterLab on the repository (chapters/, exports/), with this environment's python3 kernel.
+LAB_PORT ?= 8888
+lab: $(VENV)/.installed
+	@echo "JupyterLab on http://$(HOST):$(LAB_PORT)/: open the address with its token, printed below"
+	$(BIN)/python -m jupyterlab --no-browser --ServerApp.ip=$(HOST) --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir="$(CURDIR)" --FileContentsManager.preferred_dir=chapters \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 chromium:
 	@command -v chromium >/dev/null || { \
