@@ -15,7 +15,9 @@ from exercises.examples import write_fourier_figure
 from exercises.exercises import EXERCISES
 from exercises.stubs import check_source, stub_source, tab_cell
 from frametabs.execute import run_in_kernel
+from frametabs.export_text import EXPORT_KEY
 from frametabs.frameworks import FRAMEWORKS
+from frametabs.magic import OUTPUT_KEY
 from frametabs.setup_cell import SETUP_SOURCE
 
 STUDENT_PATH = Path("chapters/exercises.ipynb")
@@ -47,6 +49,14 @@ def _figure_link(notebook_path: Path) -> str:
     return Path(os.path.relpath(FIGURE_PATH, notebook_path.parent)).as_posix()
 
 
+def _markdown_cell(cell_id: str, source: str, export: str | None = None) -> NotebookNode:
+    """A Markdown cell; ``export`` is its text in the per-framework exports, if different."""
+    cell = new_markdown_cell(source, id=cell_id)
+    if export is not None:
+        cell.metadata[OUTPUT_KEY] = {EXPORT_KEY: export}
+    return cell
+
+
 def _code_cell(cell_id: str, source: str, tags: list[str] | None = None) -> NotebookNode:
     cell = new_code_cell(source, id=cell_id)
     if tags:
@@ -61,13 +71,14 @@ def _exercise_cells(notebook_path: Path, code: SourceFunction) -> list[NotebookN
         cells.append(new_markdown_cell(exercise.statement, id=f"{slug}-statement"))
         example = exercise.example(_figure_link(notebook_path))
         cells.append(new_markdown_cell(example, id=f"{slug}-example"))
-        intro = statements.code_intro(exercise.class_name)
-        cells.append(new_markdown_cell(intro, id=f"{slug}-code-intro"))
+        name = exercise.class_name
+        intros = statements.code_intro(name), statements.code_intro(name, export=True)
+        cells.append(_markdown_cell(f"{slug}-code-intro", *intros))
         for framework in FRAMEWORKS:
             source = tab_cell(framework, code(exercise.class_name, framework))
             cells.append(_code_cell(f"{slug}-code-{framework}", source))
-        intro = statements.check_intro(exercise.class_name)
-        cells.append(new_markdown_cell(intro, id=f"{slug}-check-intro"))
+        intros = statements.check_intro(name), statements.check_intro(name, export=True)
+        cells.append(_markdown_cell(f"{slug}-check-intro", *intros))
         for framework in FRAMEWORKS:
             source = tab_cell(framework, check_source(exercise.class_name))
             cells.append(_code_cell(f"{slug}-check-{framework}", source, [CHECK_TAG]))
@@ -95,7 +106,7 @@ def build_notebook(instructor: bool = False, code: SourceFunction | None = None)
     )
     notebook.cells = [
         new_markdown_cell(title, id="title"),
-        new_markdown_cell(statements.HOW_TO_WORK, id="how-to-work"),
+        _markdown_cell("how-to-work", statements.HOW_TO_WORK, statements.EXPORT_HOW_TO_WORK),
         _code_cell("setup", SETUP_SOURCE, SETUP_TAGS),
         *_exercise_cells(path, code),
     ]

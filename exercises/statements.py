@@ -1,5 +1,9 @@
 """The Portuguese prose of the exercise notebook: title, how to work, the two statements.
 
+"How to work" and the lines above the code cells also have the text of the per-framework
+exports (``EXPORT_HOW_TO_WORK``, ``export=True``), which the build stores in the cells'
+``frametabs.export`` metadata (see :mod:`frametabs.export_text`).
+
 The statements follow the exercise contract (``exercise-spec``) to the letter: shapes,
 parameter name, constructors per framework, output types, MXNet's ``(..., m, 2)`` layout and
 why ``ceil(n / 2)``. Tests check that these facts stay in the text.
@@ -41,6 +45,29 @@ HOW_TO_WORK = """\
 Execute o caderno de cima para baixo. A primeira célula de código (escondida no livro)
 carrega a mágica `%%tab`; as células dos frameworks que não estiverem instalados são puladas
 com um aviso de uma linha."""
+
+# What "Como trabalhar" says in a per-framework export (``{framework}``: its label), which
+# has one class cell and one check cell per exercise and no ``%%tab`` markers.
+EXPORT_HOW_TO_WORK = """\
+## Como trabalhar
+
+Este caderno traz os exercícios em {framework}; execute-o de cima para baixo. A primeira
+célula de código instala o pacote deste livro, que traz a função `check`, onde ele ainda não
+estiver instalado (no Colab, por exemplo).
+
+1. **Escreva a sua classe** na célula de código do exercício, no lugar de `# SEU CÓDIGO AQUI`,
+   e apague os `raise NotImplementedError`. Não mude o nome da classe nem a assinatura do
+   construtor: a verificação e o corretor usam os dois. Deixe o seu código de preferência na
+   própria célula da classe, com os `import` de que ela precisa: o corretor executa as células
+   de código do caderno e pula as de verificação (as que têm a etiqueta `check`).
+2. **Execute a célula de verificação** logo abaixo da classe. `check(TensorReduction)` testa a
+   sua classe com entradas aleatórias e mostra, item por item, o que passou, o que falhou e o
+   que ainda não foi implementado. Enquanto a classe levantar `NotImplementedError`, você verá
+   "ainda não implementado".
+3. **A nota**: cada exercício vale 10 pontos, divididos entre as verificações; uma classe que
+   ainda levanta `NotImplementedError` conta como não tentada. O corretor sorteia entradas
+   novas a cada correção, a partir de uma semente que fica registrada no relatório: a mesma
+   semente dá a mesma nota."""
 
 
 def markdown_table(header: tuple[str, str], rows: tuple[tuple[str, str], ...]) -> str:
@@ -165,13 +192,17 @@ lote), devolver as magnitudes $|C_k|$, normalizar por $n$ e devolver `n // 2 + 1
 coeficientes (o que `rfft` devolve)."""
 
 
-def code_intro(class_name: str) -> str:
-    """The line above an exercise's stubs."""
+def code_intro(class_name: str, export: bool = False) -> str:
+    """The line above an exercise's stubs (``export``: above its one class cell)."""
+    if export:
+        return f"Escreva a sua classe `{class_name}` na célula abaixo:"
     return f"Escreva a sua classe `{class_name}` na célula do seu framework:"
 
 
-def check_intro(class_name: str) -> str:
-    """The line above an exercise's check cells."""
+def check_intro(class_name: str, export: bool = False) -> str:
+    """The line above an exercise's check cells (``export``: above its one check cell)."""
+    if export:
+        return f"Depois, verifique `{class_name}` executando a célula de verificação abaixo:"
     return (
         f"Depois, verifique `{class_name}` executando a célula de verificação do mesmo framework:"
     )

@@ -13,7 +13,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from frametabs.export import export_notebook, main, stale_exports
+from frametabs.export import (
+    export_notebook,
+    export_path,
+    exported_stems,
+    main,
+    stale_exports,
+)
 from frametabs.frameworks import FRAMEWORKS, IMPORT_NAMES
 from frametabs.kernel_env import quiet_kernel_env
 
@@ -114,17 +120,43 @@ def lean_python(framework):
     return python
 
 
+EXPORT_FILES = sorted(EXPORTS.glob("*.*.ipynb"))
+
+
+def test_every_notebook_with_framework_cells_has_its_exports():
+    expected = {
+        export_path(path, framework, EXPORTS).name
+        for path in (ROOT / "chapters").glob("*.ipynb")
+        if path.stem in exported_stems(path.parent)
+        for framework in FRAMEWORKS
+    }
+    assert {"custom-layers.pytorch.ipynb", "exercises.tensorflow.ipynb"} <= expected
+    assert {path.name for path in EXPORT_FILES} == expected
+
+
+def lean_env():
+    """The kernel's environment: quiet, with the project's packages importable.
+
+    ``grading`` (whose ``check`` the exercises call) comes from the checkout, as the set-up
+    cell installs it in a learner's environment.
+    """
+    env = quiet_kernel_env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 @pytest.mark.lean
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_export_passes_strict_nbval_with_only_its_framework(framework, tmp_path):
+@pytest.mark.parametrize("export", EXPORT_FILES, ids=lambda path: path.stem)
+def test_export_passes_strict_nbval_with_only_its_framework(export, tmp_path):
+    framework = export.name.split(".")[-2]
     python = lean_python(framework)
     others = [IMPORT_NAMES[name] for name in FRAMEWORKS if name != framework]
     probe = "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in sys.argv[1:]))"
     isolated = subprocess.run([python, "-c", probe, *others], check=False)
     assert isolated.returncode == 0, f"the {framework} lean environment holds another framework"
-    notebook = tmp_path / f"custom-layers.{framework}.ipynb"
-    shutil.copy(EXPORTS / notebook.name, notebook)
+    notebook = tmp_path / export.name  # alone in a folder, as a downloaded notebook is
+    shutil.copy(export, notebook)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     result = subprocess.run(
         [
@@ -139,7 +171,7 @@ def test_export_passes_strict_nbval_with_only_its_framework(framework, tmp_path)
             notebook.name,
         ],
         cwd=tmp_path,
-        env=quiet_kernel_env(),
+        env=lean_env(),
         capture_output=True,
         text=True,
         timeout=900,
