@@ -1,4 +1,10 @@
-"""The frameworks a book cell can target and the ``%%tab`` marker that names them."""
+"""The frameworks a book cell can target and the ``%%tab`` marker that names them.
+
+The book runs MXNet, PyTorch and TensorFlow. d2l's markers also name frameworks the book
+does not run (``OTHER_FRAMEWORKS``, JAX and PaddlePaddle): a marker may name them, and
+their cells are skipped (:mod:`frametabs.magic`), left out of the page
+(:mod:`frametabs.split`) and of the exports; any other name is a ``MarkerError``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass
 
 FRAMEWORKS: tuple[str, ...] = ("mxnet", "pytorch", "tensorflow")
 LABELS: dict[str, str] = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow"}
+OTHER_FRAMEWORKS: dict[str, str] = {"jax": "JAX", "paddle": "PaddlePaddle"}
 DEFAULT_FRAMEWORK = "pytorch"
 IMPORT_NAMES: dict[str, str] = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
 ENV_VARIABLE = "FRAMETABS_FRAMEWORKS"
@@ -15,31 +22,57 @@ MARKER = "%%tab"
 
 
 class MarkerError(ValueError):
-    """A ``%%tab`` line that names no known framework."""
+    """A ``%%tab`` line that names no framework, or one neither the book nor d2l knows."""
 
 
 @dataclass(frozen=True)
 class Marker:
-    """A parsed ``%%tab`` cell: the frameworks it targets and the code below the marker."""
+    """A parsed ``%%tab`` cell: the frameworks it targets and the code below the marker.
+
+    ``frameworks`` are those the book runs, in book order; ``others`` those of
+    ``OTHER_FRAMEWORKS`` the marker also names (``%%tab jax`` has no ``frameworks``).
+    """
 
     frameworks: tuple[str, ...]
     body: str
+    others: tuple[str, ...] = ()
 
 
-def parse_spec(spec: str) -> tuple[str, ...]:
-    """Turn ``"mxnet, pytorch"`` or ``"all"`` into framework names in book order."""
+def parse_targets(spec: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split a marker's ``"mxnet, jax"`` into (book frameworks, other d2l frameworks).
+
+    ``"all"`` is the book's frameworks. Each tuple is in a fixed order (book order first).
+    """
     names = [name.strip().lower() for name in spec.replace(",", " ").split()]
     if not names:
         raise MarkerError("%%tab needs a framework: mxnet, pytorch, tensorflow or all")
     if names == ["all"]:
-        return FRAMEWORKS
-    unknown = [name for name in names if name not in FRAMEWORKS]
+        return FRAMEWORKS, ()
+    unknown = [name for name in names if name not in FRAMEWORKS and name not in OTHER_FRAMEWORKS]
     if unknown:
         raise MarkerError(
             f"unknown framework {', '.join(unknown)!s} in %%tab; "
+            f"expected {', '.join(FRAMEWORKS)} or all "
+            f"(d2l's {' and '.join(OTHER_FRAMEWORKS)} are accepted too, and skipped)"
+        )
+    return (
+        tuple(name for name in FRAMEWORKS if name in names),
+        tuple(name for name in OTHER_FRAMEWORKS if name in names),
+    )
+
+
+def parse_spec(spec: str) -> tuple[str, ...]:
+    """Turn ``"mxnet, pytorch"`` or ``"all"`` into names of frameworks the book runs.
+
+    Unlike a marker, the list may not name d2l's other frameworks: it chooses what runs.
+    """
+    frameworks, others = parse_targets(spec)
+    if others:
+        raise MarkerError(
+            f"{', '.join(others)}: a framework this book does not run; "
             f"expected {', '.join(FRAMEWORKS)} or all"
         )
-    return tuple(name for name in FRAMEWORKS if name in names)
+    return frameworks
 
 
 def parse_marker(source: str) -> Marker | None:
@@ -49,7 +82,8 @@ def parse_marker(source: str) -> Marker | None:
     if not words or words[0] != MARKER:
         return None
     spec = words[1] if len(words) > 1 else ""
-    return Marker(parse_spec(spec), body)
+    frameworks, others = parse_targets(spec)
+    return Marker(frameworks, body, others)
 
 
 def available_frameworks(environ: dict[str, str] | None = None) -> tuple[str, ...]:

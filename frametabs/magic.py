@@ -5,6 +5,9 @@ runs in the namespace of each framework it names, so ``nn``, ``np`` or ``Centere
 never clash. A single-framework cell returns its trailing expression, exactly as the
 plain code would in a one-framework notebook. A multi-framework cell runs once per
 framework and tags every output with ``metadata["frametabs"]["framework"]``.
+
+A cell for a framework that is not enabled here, or only for frameworks of d2l's that the
+book does not run (``%%tab jax``), runs nothing and prints a one-line note.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ import sys
 import types
 from typing import Any
 
-from frametabs.frameworks import LABELS, available_frameworks, load_mxnet_first, parse_spec
+from frametabs.frameworks import (
+    FRAMEWORKS,
+    LABELS,
+    OTHER_FRAMEWORKS,
+    available_frameworks,
+    load_mxnet_first,
+    parse_targets,
+)
 
 OUTPUT_KEY = "frametabs"
 _RUNNER_ATTRIBUTE = "_frametabs_runner"
@@ -28,6 +38,26 @@ def _split_trailing_expression(tree: ast.Module) -> tuple[ast.Module, ast.Expres
         last = tree.body.pop()
         return tree, ast.Expression(last.value)
     return tree, None
+
+
+def skip_note(disabled: list[str], others: tuple[str, ...], targets: tuple[str, ...]) -> str | None:
+    """The one line telling why (part of) a cell does not run; None when all of it runs.
+
+    ``disabled`` are book frameworks not enabled here; ``others`` the d2l frameworks the
+    marker names besides the book's ``targets``. Those are only worth a note when the cell
+    has nothing else to run (``%%tab pytorch, jax`` is simply a PyTorch cell here).
+    """
+    if disabled:
+        names = ", ".join(LABELS[name] for name in disabled)
+        return f"[frametabs] célula de {names} ignorada: framework não habilitado aqui."
+    if others and not targets:
+        names = ", ".join(OTHER_FRAMEWORKS[name] for name in others)
+        book = ", ".join(LABELS[name] for name in FRAMEWORKS[:-1])
+        return (
+            f"[frametabs] célula de {names} ignorada: este livro só roda "
+            f"{book} e {LABELS[FRAMEWORKS[-1]]}."
+        )
+    return None
 
 
 def namespace_module_name(framework: str) -> str:
@@ -90,11 +120,10 @@ class TabRunner:
     def run_cell(self, line: str, cell: str) -> Any:
         """Run one ``%%tab`` cell; the magic's entry point."""
         __tracebackhide__ = True
-        targets = parse_spec(line)
-        skipped = [name for name in targets if name not in self.enabled]
-        if skipped:
-            names = ", ".join(LABELS[name] for name in skipped)
-            print(f"[frametabs] célula de {names} ignorada: framework não habilitado aqui.")
+        targets, others = parse_targets(line)
+        note = skip_note([name for name in targets if name not in self.enabled], others, targets)
+        if note:
+            print(note)
         chosen = [name for name in targets if name in self.enabled]
         if len(targets) == 1:
             return self.execute(chosen[0], cell) if chosen else None

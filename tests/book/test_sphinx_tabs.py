@@ -126,7 +126,7 @@ def test_missing_export_fails_the_build(project, nbkit):
 
 
 def test_unknown_framework_fails_naming_notebook(project, nbkit):
-    cell = nbkit.framework_cell("jax", "import jax")
+    cell = nbkit.framework_cell("pytroch", "import torch")
     project.add_notebook("jax", nbkit.notebook(cell))
-    with pytest.raises(FrameTabsError, match=r"jax\.ipynb: cell index 1 .*jax"):
+    with pytest.raises(FrameTabsError, match=r"jax\.ipynb: cell index 1 .*pytroch"):
         project.build()

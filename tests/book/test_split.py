@@ -109,8 +109,8 @@ def test_untagged_output_of_multi_framework_cell_is_an_error(nbkit):
 
 
 def test_unknown_framework_is_an_error_naming_the_cell(nbkit):
-    nb = nbkit.notebook(new_code_cell("%%tab jax\nimport jax"))
-    with pytest.raises(SplitError, match=r"cell index 1 .*jax"):
+    nb = nbkit.notebook(new_code_cell("%%tab pytroch\nimport torch"))
+    with pytest.raises(SplitError, match=r"cell index 1 .*pytroch"):
         has_framework_cells(nb)
 
 
