@@ -24,7 +24,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from frametabs.frameworks import FRAMEWORKS, MarkerError, parse_marker
+from frametabs.frameworks import FRAMEWORKS, OTHER_FRAMEWORKS, MarkerError, parse_marker
 from frametabs.setup_cell import SETUP_SOURCE
 from grading.evaluator.files import read_capped
 
@@ -302,6 +302,10 @@ def parse(notebook: dict) -> Submission:
         except MarkerError:
             expected = f"{', '.join(FRAMEWORKS)} ou all"
             notes.append(f"célula {index} ignorada: marcador %%tab inválido (use {expected})")
+            continue
+        if marker is not None and not marker.frameworks:
+            names = ", ".join(OTHER_FRAMEWORKS[name] for name in marker.others)
+            notes.append(f"célula {index} ignorada: o corretor não avalia {names}")
             continue
         if marker is None:
             namespaces, code = (SHARED,), source

@@ -11,7 +11,6 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from frametabs import setup_cell
 from frametabs.address import REPOSITORY, SITE_URL
 from frametabs.setup_cell import (
     ADDRESS_MODULE,
@@ -46,15 +45,16 @@ def test_sync_follows_a_changed_configuration(tmp_path):
     site = "https://example.org/livro/"
     (tmp_path / "_config.yml").write_text(config.replace(SITE_URL, site))
     (tmp_path / "chapters").mkdir()
-    for name in setup_cell.HAND_WRITTEN:
-        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("custom-layers.ipynb", "exercises.ipynb"):
+        shutil.copy(ROOT / "chapters" / name, tmp_path / "chapters" / name)
     module = tmp_path / "address.py"
     module.write_text(ADDRESS_MODULE.read_text())
     written = sync(tmp_path, module=module)
     assert module in written and f'SITE_URL = "{site}"' in module.read_text()
-    chapter = nbformat.read(tmp_path / setup_cell.HAND_WRITTEN[0], as_version=4)
+    chapter = nbformat.read(tmp_path / "chapters" / "custom-layers.ipynb", as_version=4)
     first = next(cell for cell in chapter.cells if cell.cell_type == "code")
     assert first.source == setup_source(site, REPOSITORY) != SETUP_SOURCE
+    assert tmp_path / "chapters" / "exercises.ipynb" not in written  # make exercises does it
     assert sync(tmp_path, module=module) == []
 
 

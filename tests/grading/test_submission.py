@@ -53,8 +53,17 @@ def test_cells_markers_and_skipped_lines(tmp_path, helpers):
     assert "pip" not in everywhere.code and "y = 2" in everywhere.code
 
 
-def test_an_invalid_marker_is_noted_and_skipped():
-    notebook = {"cells": [{"cell_type": "code", "source": "%%tab jax\nx = 1"}]}
+def test_an_unknown_framework_marker_is_skipped_with_a_note():
+    notebook = {"cells": [{"cell_type": "code", "source": "%%tab pytroch\nx = 1"}]}
     submission = parse(notebook)
     assert submission.cells == ()
     assert "marcador %%tab inválido" in submission.notes[0]
+
+
+def test_a_cell_of_a_framework_the_book_does_not_run_is_skipped_with_a_note():
+    notebook = {"cells": [{"cell_type": "code", "source": "%%tab jax\nx = 1"}]}
+    submission = parse(notebook)
+    assert submission.cells == ()
+    assert submission.notes == ("célula 0 ignorada: o corretor não avalia JAX",)
+    shared = parse({"cells": [{"cell_type": "code", "source": "%%tab pytorch, jax\nx = 1"}]})
+    assert [cell.namespaces for cell in shared.cells] == [("pytorch",)] and not shared.notes
