@@ -18,6 +18,7 @@ student process and evaluator, forked or fresh, and then all three frameworks fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -97,7 +98,8 @@ class Template:
         self.ready = False
         self.changed = threading.Condition()
         self.writing = threading.Lock()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         self._write({"frameworks": frameworks})
         self._wait(lambda: self.ready, timeout)
         if not self.ready:
@@ -147,6 +149,11 @@ class Template:
         """Kill the template; its children die with it (parent-death signal)."""
         self.process.kill()
         self.process.wait()
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        self.reader.join(timeout=5)  # it reads to the end of the output, then stops
+        if not self.reader.is_alive():
+            self.process.stdout.close()
 
 
 class TemplatePool:

@@ -6,6 +6,8 @@ import csv
 import json
 import os
 import re
+import time
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,40 @@ def test_a_forked_student_process_is_pid_1_of_its_own_namespace_and_unprivileged
     pid, uid, ppid = map(int, found.groups())
     assert (pid, ppid) == (1, 0)  # init of a PID namespace of its own
     assert uid >= sandbox.FIRST_UID  # a leased, unprivileged user
+
+
+def _uid_of(pid: int) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="templates run in the namespaces mode")
+def test_a_batch_evaluator_is_forked_from_the_template_then_isolated_as_the_evaluator():
+    from grading.serve import EvaluatorServer
+    from grading.templates import TemplatePool, template_environment
+
+    limits = sandbox.Limits()
+    templates = TemplatePool(template_environment(), limits.import_timeout)
+    server = None
+    try:
+        server = EvaluatorServer(limits, ["pytorch"], templates=templates)
+        assert server.running.process.template is templates.get(["pytorch"])
+        evaluator_uid = server.sandbox.uid("evaluator")
+        deadline = time.monotonic() + 120
+        isolated = None
+        while time.monotonic() < deadline and isolated is None:
+            for pid in sandbox._children(server.running.process.pid):  # its namespace's PID 1
+                if _uid_of(pid) == evaluator_uid:
+                    isolated = pid
+            time.sleep(0.2)
+        assert isolated is not None, "the forked evaluator never dropped to its leased user"
+        assert evaluator_uid >= sandbox.FIRST_UID
+        assert os.readlink(f"/proc/{isolated}/root") != "/"  # chrooted into its own root
+        assert os.readlink(f"/proc/{isolated}/ns/pid") != os.readlink("/proc/self/ns/pid")
+    finally:
+        if server is not None:
+            server.close()
+        templates.close()
