@@ -3,7 +3,8 @@
 Each stub defines the class with the contract's constructor and raises ``NotImplementedError``
 where the student's code goes (marked ``# SEU CÓDIGO AQUI``), so the checks report the
 exercise as not attempted until it is written. Each stub carries its own imports: the grader
-runs only the ``%%tab`` cells.
+runs only the ``%%tab`` cells. Their lines stay within 72 columns (PEP 8's for comments),
+what the book's code blocks show without scrolling at 1280 px.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ _TENSOR_REDUCTION = {
 class TensorReduction(nn.Block):
     def __init__(self, units, in_units, **kwargs):
         super().__init__(**kwargs)
-        {TODO}: crie o parâmetro 'weight', de forma (in_units, in_units, units),
-        # com self.params.get, como em MyDense.
+        {TODO}: crie o parâmetro 'weight' com self.params.get
+        # (como em MyDense), de forma (in_units, in_units, units).
         raise NotImplementedError
 
     def forward(self, X):
@@ -34,12 +35,14 @@ class TensorReduction(nn.Block):
 class TensorReduction(nn.Module):
     def __init__(self, in_units, units):
         super().__init__()
-        {TODO}: crie o parâmetro self.weight, de forma (in_units, in_units, units),
-        # com valores de uma distribuição normal.
+        {TODO}: crie o parâmetro self.weight, de forma
+        # (in_units, in_units, units), com valores de uma
+        # distribuição normal.
         raise NotImplementedError
 
     def forward(self, X):
-        {TODO}: devolva Y, de forma (batch, units), sem usar .data.
+        {TODO}: devolva Y, de forma (batch, units),
+        # sem usar .data.
         raise NotImplementedError""",
     "tensorflow": f"""
 class TensorReduction(tf.keras.layers.Layer):
@@ -48,8 +51,9 @@ class TensorReduction(tf.keras.layers.Layer):
         self.units = units
 
     def build(self, X_shape):
-        {TODO}: crie self.weight com self.add_weight(name='weight', ...),
-        # de forma (in_units, in_units, units), em que in_units = X_shape[-1].
+        {TODO}: crie self.weight, de forma
+        # (in_units, in_units, units), em que in_units = X_shape[-1],
+        # com self.add_weight(name='weight', ...).
         raise NotImplementedError
 
     def call(self, X):
@@ -64,8 +68,9 @@ class FourierHalf(nn.Block):
         super().__init__(**kwargs)
 
     def forward(self, X):
-        {TODO}: devolva um array real de forma (..., m, 2), m = ceil(n / 2),
-        # com a parte real e a parte imaginária de cada coeficiente, calculadas na CPU.
+        {TODO}: devolva um array real de forma (..., m, 2),
+        # m = ceil(n / 2), com a parte real e a parte imaginária de
+        # cada coeficiente, calculadas na CPU.
         raise NotImplementedError""",
     "pytorch": f"""
 class FourierHalf(nn.Module):
@@ -73,7 +78,8 @@ class FourierHalf(nn.Module):
         super().__init__()
 
     def forward(self, X):
-        {TODO}: devolva um tensor complexo de forma (..., m), m = ceil(n / 2).
+        {TODO}: devolva um tensor complexo de forma
+        # (..., m), em que m = ceil(n / 2).
         raise NotImplementedError""",
     "tensorflow": f"""
 class FourierHalf(tf.keras.layers.Layer):
@@ -81,7 +87,8 @@ class FourierHalf(tf.keras.layers.Layer):
         super().__init__(**kwargs)
 
     def call(self, X):
-        {TODO}: devolva um tensor complexo de forma (..., m), m = ceil(n / 2).
+        {TODO}: devolva um tensor complexo de forma
+        # (..., m), em que m = ceil(n / 2).
         raise NotImplementedError""",
 }
 

@@ -14,7 +14,8 @@ Three steps, all at build time:
 
 It also gives the themes' strings that their catalogs leave in English a Portuguese
 catalog of ours (:mod:`frametabs.catalogs`), and sphinx-copybutton Portuguese texts
-(``copybutton-pt.js``).
+(``copybutton-pt.js``); and it writes each page's scripts once (Sphinx 7.4 repeats some
+inline ones).
 """
 
 from __future__ import annotations
@@ -170,12 +171,37 @@ def add_static_files(app: Sphinx) -> None:
         app.add_js_file("copybutton-pt.js", priority=510)
 
 
+def drop_repeated_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: each page gets each script once.
+
+    Sphinx 7.4 keeps an inline script registered once the builder exists (sphinx-thebe's
+    ``const THEBE_JS_URL``, sphinx-togglebutton's selector) under the file name ``None``,
+    then adds it again under ``''`` before writing, so every page declared the constant
+    twice and the browser threw "Identifier 'THEBE_JS_URL' has already been declared"
+    (fixed upstream by sphinx-doc/sphinx#13402, in Sphinx 8; Jupyter Book 1 needs Sphinx 7).
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    unique = {}
+    for script in scripts:
+        attributes = getattr(script, "attributes", {})
+        key = (
+            getattr(script, "filename", script) or "",
+            getattr(script, "priority", None),
+            tuple(sorted(attributes.items())),
+        )
+        unique.setdefault(key, script)
+    context["script_files"] = list(unique.values())
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     """Register the tab extension (needs sphinx_design and myst_nb)."""
     app.setup_extension("sphinx_design")
     app.add_config_value("frametabs_exports_dir", "exports", "env", [str])
     app.connect("source-read", split_source)
     app.connect("builder-inited", add_static_files)
+    app.connect("html-page-context", drop_repeated_scripts)
     app.add_transform(FrameworkTabs)
     register_catalogs(app)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

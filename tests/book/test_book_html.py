@@ -7,6 +7,7 @@ outputs and math, against a small detector of English words and phrases.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -16,6 +17,7 @@ from babel.messages.pofile import read_po
 
 from frametabs.frameworks import DEFAULT_FRAMEWORK, FRAMEWORKS, LABELS
 from frametabs.groups import consecutive_runs
+from frametabs.setup_cell import WHEEL_FOLDER
 from frametabs.split import Origin, has_framework_cells, split_notebook
 
 pytestmark = pytest.mark.slow
@@ -108,7 +110,9 @@ def test_every_built_page_is_scanned(built_book):
         for path in built_book.rglob("*.html")
         if not any(part.startswith("_") for part in path.relative_to(built_book).parts)
     }
-    assert built == set(PAGES)
+    # pacote/index.html is no page for readers: the list of wheels pip --find-links reads
+    assert f"{WHEEL_FOLDER}/index" in built
+    assert built - {f"{WHEEL_FOLDER}/index"} == set(PAGES)
 
 
 @pytest.mark.parametrize("docname", PAGES)
@@ -228,3 +232,49 @@ def test_launch_buttons_link_to_this_notebook(book_page, docname):
         assert repo in href
         assert branch in href
         assert href.endswith(notebook)
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_each_script_is_included_once_and_fontawesome_js_not_at_all(book_page, docname):
+    """No script twice: Sphinx 7.4 wrote sphinx-thebe's ``const THEBE_JS_URL`` twice, and the
+    second threw. No fontawesome.js (1.5 MB): the theme's stylesheet draws the same icons."""
+    scripts = [
+        (script.get("src"), script.get_text()) for script in book_page(docname).find_all("script")
+    ]
+    assert [script for script, count in Counter(scripts).items() if count > 1] == []
+    assert sum("THEBE_JS_URL" in body for _, body in scripts) == 1
+    assert [src for src, _ in scripts if src and "fontawesome" in src] == []
+    # The search index loads on the search page only (no search-as-you-type elsewhere).
+    indexes = [src for src, _ in scripts if src and src.endswith("searchindex.js")]
+    assert len(indexes) == (docname == "search")
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_every_page_names_the_books_icon(built_book, book_page, docname):
+    (icon,) = book_page(docname).select("link[rel~=icon]")
+    path = (built_book / PurePosixPath(docname).parent / icon["href"]).resolve()
+    assert path.read_bytes() == (ROOT / CONFIG["html"]["favicon"]).read_bytes()
+    assert path.read_text(encoding="utf-8").startswith("<svg")
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_one_search_box_and_no_key_hints(book_page, docname):
+    """The sidebar's search button is the page's (no top bar with a second one), and no
+    "Ctrl+K" hint is left: neither in it, nor in the search dialog or the search page."""
+    page = book_page(docname)
+    assert page.select("#pst-header *") == []
+    assert len(page.select(".bd-sidebar-primary .search-button__button")) == 1
+    assert page.select(".search-button__kbd-shortcut, .kbd-shortcut__modifier") == []
+
+
+# Columns a code block shows without scrolling at 1280 px (74 in the theme's monospace
+# font there; tests/book/test_browser.py measures it), less a margin for other fonts.
+CODE_COLUMNS = 72
+
+
+def test_exercise_stubs_fit_the_code_block_width(book_page, html):
+    code = html.code_texts(book_page("chapters/exercises"))
+    stubs = [text for text in code if "SEU CÓDIGO AQUI" in text]
+    assert len(stubs) == 2 * len(FRAMEWORKS)
+    wide = [line for text in code for line in text.splitlines() if len(line) > CODE_COLUMNS]
+    assert wide == []
