@@ -2,8 +2,10 @@
 
 A check never runs student code. ``Check.request(seed)`` gives the plain-data request a
 probe (``grading.child.probe``) applies to the student's layer; ``Check.judge`` compares the
-probe's plain arrays with ``solutions.reference``. The in-process runner
-(``grading.inprocess``) and the sandboxed runner (``grading.grader``) share this module.
+probe's plain arrays with ``solutions.reference``; when they differ, the message ends with
+the hint of ``grading.hints`` that names the mistake, if it recognises one. The in-process
+runner (``grading.inprocess``) and the sandboxed runner (``grading.grader``) share this
+module.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from grading import hints
 from grading.results import CheckResult
 from solutions import reference
 
@@ -24,8 +27,6 @@ EXERCISES: tuple[str, ...] = ("TensorReduction", "FourierHalf")
 # (its standard deviation would have to be underestimated by 25% to reach 2.3).
 NORMAL_TAIL = 2.3
 PARAMETER_SIZES = {"in_units": 16, "units": 8}
-RTOL = 1e-3
-ATOL = 1e-4
 NOT_IMPLEMENTED = "ainda não implementado"
 STAGES = {
     "export": "ao exportar a camada como grafo",
@@ -132,16 +133,25 @@ def compare(expected: np.ndarray, got: np.ndarray | None, what: str) -> str:
         return f"{what}: contém NaN ou Inf"
     if not np.iscomplexobj(expected) and np.iscomplexobj(got):
         return f"{what}: esperado real, obtido complexo ({got.dtype})"
-    atol = ATOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    close = np.isclose(got.astype(np.complex128), expected, rtol=RTOL, atol=atol)
+    close = hints.close(expected, got)
     if close.all():
         return ""
     wrong = np.argwhere(~close)
     first = tuple(int(i) for i in wrong[0])
+    values = f"esperado {_fmt(expected[first])}, obtido {_fmt(got[first])}"
+    if close.size == 1:
+        return f"{what}: o valor difere da referência: {values}"
+    if len(wrong) == 1:
+        return f"{what}: 1 de {close.size} valores difere da referência, em {list(first)}: {values}"
     return (
         f"{what}: {len(wrong)} de {close.size} valores diferem da referência; o primeiro em "
-        f"{list(first)}: esperado {_fmt(expected[first])}, obtido {_fmt(got[first])}"
+        f"{list(first)}: {values}"
     )
+
+
+def _with_hint(message: str, hint: str) -> str:
+    """A comparison's message followed by the hint that names the mistake, if any."""
+    return f"{message}. {hint}" if message and hint else message
 
 
 def _verdict(message: str) -> Verdict:
@@ -207,25 +217,71 @@ def _judge_reduction_values(request: Request, response: Response, framework: str
     if weight is None:
         return Verdict("failed", problem)
     expected = reference.tensor_reduction(weight, request["X"])
-    return _verdict(compare(expected, response.get("output"), "saída"))
+    got = response.get("output")
+    message = compare(expected, got, "saída")
+    return _verdict(_with_hint(message, hints.reduction_values(expected, got) if message else ""))
+
+
+def _output_shape_problem(request: Request, got: np.ndarray, framework: str) -> str:
+    """``forma esperada ..., obtida ...`` (with the hint) when the output's shape is wrong."""
+    if request["exercise"] == "FourierHalf":
+        return _fourier_shape_problem(request["X"], got, framework)
+    expected = reference.tensor_reduction(request["set_weight"], request["X"])
+    if got.shape == expected.shape:
+        return ""
+    return f"forma esperada {tuple(expected.shape)}, obtida {tuple(got.shape)}"
+
+
+def _output_values_hint(request: Request, got: np.ndarray, framework: str) -> str:
+    """The known mistake an output of the right shape shows; ``""`` if right or unknown."""
+    X = request["X"]
+    if request["exercise"] == "FourierHalf":
+        expected = _fourier_expected(X, framework)
+        wrong = compare(expected, got, "")
+        return hints.fourier_values(X, got, framework == "mxnet") if wrong else ""
+    expected = reference.tensor_reduction(request["set_weight"], X)
+    return hints.reduction_values(expected, got) if compare(expected, got, "") else ""
+
+
+def _judge_gradient(
+    request: Request, response: Response, framework: str, expected: np.ndarray, key: str
+) -> Verdict:
+    """A gradient (``key``: ``grad_X`` or ``grad_weight``) against ``expected``.
+
+    The output is looked at first: one of the wrong shape is the whole message (the
+    gradient of a wrong output says nothing more), and a known mistake in its values is
+    named after the gradient's own message.
+    """
+    output = response.get("output")
+    if output is not None:
+        shape = _output_shape_problem(request, output, framework)
+        if shape:
+            return Verdict(
+                "failed", f"gradiente não comparado, porque a saída tem a forma errada: {shape}"
+            )
+    got = response.get(key)
+    if got is None:
+        return Verdict("failed", MISSING_GRADIENT[key])
+    message = compare(expected, got, f"gradiente de {key.removeprefix('grad_')}")
+    hint = _output_values_hint(request, output, framework) if message and output is not None else ""
+    return _verdict(f"{message}. A saída já está errada. {hint}" if hint else message)
+
+
+MISSING_GRADIENT = {
+    "grad_weight": (
+        "gradiente em relação a weight ausente: o peso precisa participar do grafo de "
+        "autograd (sem .data, detach ou cópias em NumPy)"
+    ),
+    "grad_X": "gradiente em relação à entrada X ausente",
+}
 
 
 def _judge_weight_grad(request: Request, response: Response, framework: str) -> Verdict:
-    got = response.get("grad_weight")
-    if got is None:
-        return Verdict(
-            "failed",
-            "gradiente em relação a weight ausente: o peso precisa participar do grafo de "
-            "autograd (sem .data, detach ou cópias em NumPy)",
-        )
     expected = reference.tensor_reduction_weight_grad(request["X"], request["grad_output"])
-    return _verdict(compare(expected, got, "gradiente de weight"))
+    return _judge_gradient(request, response, framework, expected, "grad_weight")
 
 
 def _judge_input_grad(request: Request, response: Response, framework: str) -> Verdict:
-    got = response.get("grad_X")
-    if got is None:
-        return Verdict("failed", "gradiente em relação à entrada X ausente")
     X = request["X"]
     if request["exercise"] == "TensorReduction":
         expected = reference.tensor_reduction_input_grad(
@@ -233,7 +289,7 @@ def _judge_input_grad(request: Request, response: Response, framework: str) -> V
         )
     else:
         expected = reference.fourier_half_input_grad(X)
-    return _verdict(compare(expected, got, "gradiente de X"))
+    return _judge_gradient(request, response, framework, expected, "grad_X")
 
 
 def _judge_registered(request: Request, response: Response, framework: str) -> Verdict:
@@ -355,37 +411,56 @@ def _fourier_expected(X: np.ndarray, framework: str) -> np.ndarray:
     return reference.as_real_imaginary(coefficients) if framework == "mxnet" else coefficients
 
 
+def _fourier_shape_problem(X: np.ndarray, got: np.ndarray, framework: str) -> str:
+    """``forma esperada ..., obtida ...: <why>`` for coefficients of the wrong shape; or ``""``."""
+    expected = _fourier_expected(X, framework)
+    if got.shape == expected.shape:
+        return ""
+    why = hints.fourier_shape(X, got, framework == "mxnet")
+    return f"forma esperada {tuple(expected.shape)}, obtida {tuple(got.shape)}: {why}"
+
+
+def _coefficient_type(X: np.ndarray, out: np.ndarray, framework: str) -> str:
+    """The problem with the coefficients' dtype, with the hint on their values; else ``""``."""
+    if framework == "mxnet" and out.dtype.kind != "f":
+        return f"tipo esperado float32 (real e imaginária), obtido {out.dtype}"
+    if framework != "mxnet" and out.dtype.kind != "c":
+        problem = f"tipo esperado complexo (complex64), obtido {out.dtype}"
+        return _with_hint(problem, hints.fourier_values(X, out, False))
+    return ""
+
+
 def _judge_fourier_shape(request: Request, response: Response, framework: str) -> Verdict:
     out = response.get("output")
-    expected = _fourier_expected(request["X"], framework)
     if out is None:
         return Verdict("failed", "a camada não devolveu saída")
-    if out.shape != expected.shape:
-        m = expected.shape[request["X"].ndim - 1]
-        return Verdict(
-            "failed",
-            f"forma esperada {tuple(expected.shape)} (m = ceil(n/2) = {m} coeficientes), "
-            f"obtida {tuple(out.shape)}",
-        )
-    if framework == "mxnet" and out.dtype.kind != "f":
-        return Verdict("failed", f"tipo esperado float32 (real e imaginária), obtido {out.dtype}")
-    if framework != "mxnet" and out.dtype.kind != "c":
-        return Verdict("failed", f"tipo esperado complexo (complex64), obtido {out.dtype}")
+    problem = _fourier_shape_problem(request["X"], out, framework) or _coefficient_type(
+        request["X"], out, framework
+    )
+    if problem:
+        return Verdict("failed", problem)
     if not response.get("output_is_tensor"):
         return Verdict("failed", f"a saída deve ser um {TENSOR_NAMES[framework]}")
     return PASSED
 
 
 def _judge_fourier_values(request: Request, response: Response, framework: str) -> Verdict:
-    expected = _fourier_expected(request["X"], framework)
-    return _verdict(compare(expected, response.get("output"), "coeficientes"))
+    X, got = request["X"], response.get("output")
+    shape = _fourier_shape_problem(X, got, framework) if got is not None else ""
+    if shape:
+        return Verdict("failed", f"coeficientes: {shape}")
+    message = compare(_fourier_expected(X, framework), got, "coeficientes")
+    hint = hints.fourier_values(X, got, framework == "mxnet") if message else ""
+    return _verdict(_with_hint(message, hint))
 
 
 def _judge_fourier_tiny(request: Request, response: Response, framework: str) -> Verdict:
     """n = 1: the one coefficient equals the input, so ``return X`` must not pass."""
-    out = response.get("output")
-    if out is not None and framework != "mxnet" and out.dtype.kind != "c":
-        return Verdict("failed", f"tipo esperado complexo (complex64), obtido {out.dtype}")
+    X, out = request["X"], response.get("output")
+    if out is not None and not _fourier_shape_problem(X, out, framework):
+        problem = _coefficient_type(X, out, framework)
+        if problem:
+            return Verdict("failed", problem)
     return _judge_fourier_values(request, response, framework)
 
 

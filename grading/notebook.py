@@ -42,7 +42,9 @@ class CheckReport:
         if self.result.not_implemented:
             return "Ainda não implementado: complete a classe e rode esta célula de novo."
         failed = sum(not check.passed for check in self.result.checks)
-        return f"{failed} verificação(ões) falharam; veja as dicas acima."
+        if failed == 1:
+            return "1 verificação falhou; veja a dica acima."
+        return f"{failed} verificações falharam; veja as dicas acima."
 
     def __repr__(self) -> str:
         return f"{self.result.text()}\n{self._summary()} (semente {self.seed})"

@@ -16,6 +16,11 @@ STATUS_WORDS = {
 }
 
 
+def plural(count: int, singular: str, plural_form: str) -> str:
+    """``count`` and the noun that agrees with it: ``1 verificação``, ``2 verificações``."""
+    return f"{count} {singular if count == 1 else plural_form}"
+
+
 def points(value: float) -> str:
     """``1.5`` → ``"1,5"``, ``2.0`` → ``"2"`` (Brazilian decimal comma)."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")

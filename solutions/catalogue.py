@@ -82,6 +82,7 @@ _REDUCTION_OUTPUT = (_VALUES, _GRADIENTS, _SGD_STEP, _SEQUENTIAL)
 # The weight gets no gradient: the output is right, the gradient and the SGD step are not.
 _WEIGHT_GRADIENT = (_GRADIENTS, _SGD_STEP)
 
+_FOURIER_NO_PARAMETERS = "check_fourier_no_parameters"
 _FOURIER_VALUES = "check_fourier_values"
 _FOURIER_GRADIENT = "check_fourier_gradient"
 _FOURIER_SEQUENTIAL = "check_fourier_sequential"
@@ -419,6 +420,24 @@ WRONG: tuple[Implementation, ...] = (
         init="self.weight = nn.Parameter(torch.rand(in_units, in_units, units))",
         breaks=(_PARAMETER,),
     ),
+    _torch_reduction(
+        "numpy_roundtrip",
+        """import numpy
+        W, x = self.weight.detach().numpy(), X.detach().numpy()
+        return torch.from_numpy(numpy.einsum("bi,bj,ijk->bk", x, x, W))""",
+        "Computes with numpy.einsum on detached copies: right values, but no gradient reaches "
+        "the weight or X.",
+        breaks=_WEIGHT_GRADIENT,
+    ),
+    _torch_reduction(
+        "weight_numpy",
+        """import numpy
+        x = X.detach().numpy()
+        return torch.from_numpy(numpy.einsum("bi,bj,ijk->bk", x, x, self.weight.numpy()))""",
+        "Calls .numpy() on the weight: PyTorch raises a RuntimeError wherever the weight "
+        "requires a gradient (outside torch.no_grad()).",
+        breaks=_WEIGHT_GRADIENT,
+    ),
     # PyTorch, FourierHalf
     _torch_fourier(
         "fftn_all_axes",
@@ -472,6 +491,33 @@ WRONG: tuple[Implementation, ...] = (
         "detached_input",
         "return torch.fft.rfft(X.detach())[..., :m]",
         "Detaches X: no gradient flows back to the input.",
+        breaks=(_FOURIER_GRADIENT,),
+    ),
+    _torch_fourier(
+        "ortho",
+        'return torch.fft.rfft(X, norm="ortho")[..., :m]',
+        'Normalises by 1/sqrt(n) (norm="ortho").',
+        breaks=_FOURIER_OUTPUT,
+    ),
+    _torch_fourier(
+        "fft2_last_two_axes",
+        "return torch.fft.fft2(X)[..., :m]",
+        "fft2 transforms the last two axes, mixing the batch (or the channels).",
+        breaks=_FOURIER_OUTPUT,
+    ),
+    _torch_fourier(
+        "view_as_real",
+        "return torch.view_as_real(torch.fft.rfft(X)[..., :m])",
+        "Returns MXNet's layout, real (..., m, 2) pairs, instead of a complex tensor.",
+        breaks=_FOURIER_OUTPUT,
+    ),
+    _torch_fourier(
+        "numpy_roundtrip",
+        """import numpy
+        C = numpy.fft.fft(X.detach().numpy(), axis=-1)[..., :m]
+        complex_type = numpy.complex64 if X.dtype == torch.float32 else numpy.complex128
+        return torch.from_numpy(C.astype(complex_type))""",
+        "Computes with numpy.fft on X.detach().numpy(): right values, but no gradient reaches X.",
         breaks=(_FOURIER_GRADIENT,),
     ),
     # TensorFlow, TensorReduction
@@ -586,6 +632,13 @@ WRONG: tuple[Implementation, ...] = (
         "tf.stop_gradient on X: no gradient flows back to the input.",
         breaks=(_FOURIER_GRADIENT,),
     ),
+    _tf_fourier(
+        "ortho",
+        """C = tf.signal.rfft(X)[..., :m]
+        return C / tf.cast(n**0.5, C.dtype)""",
+        "Normalises by 1/sqrt(n), as an orthonormal transform.",
+        breaks=_FOURIER_OUTPUT,
+    ),
     # MXNet, TensorReduction
     _mx_reduction(
         "weight_detached",
@@ -694,6 +747,15 @@ WRONG: tuple[Implementation, ...] = (
         "return np.stack([np.dot(X, cos), -np.dot(X, sin)], axis=-2)",
         "Stacks on the wrong axis: shape (..., 2, m) instead of (..., m, 2).",
         breaks=(_FOURIER_VALUES, _FOURIER_SEQUENTIAL),
+    ),
+    _mx_fourier(
+        "numpy_fft_on_array",
+        """import numpy
+        C = numpy.fft.fft(X, axis=-1)[..., :m]
+        return np.stack([np.array(C.real), np.array(C.imag)], axis=-1)""",
+        "Applies numpy.fft to the MXNet array itself: MXNet hands the call to NumPy and its "
+        "complex result back to MXNet, which has no complex dtype, so the forward pass raises.",
+        breaks=(_FOURIER_NO_PARAMETERS, *_FOURIER_OUTPUT),
     ),
     _mx_fourier(
         "numpy_roundtrip",

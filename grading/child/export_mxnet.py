@@ -23,9 +23,12 @@ The forward pass is recorded twice, on a normal sample and on the same scaled by
 (every sign flipped, every magnitude changed). A graph that changes (a Python ``if`` on
 tensor values) or a constant that changes (a round trip through NumPy, ``autograd.pause``
 around the input's use, random numbers) cannot be exported; nor can an output with no
-autograd history (``numpy.fft`` on ``X.asnumpy()``) or that is not an MXNet array. The
-graph, written with stable names (``x``, ``weight``, ``param<i>``, ``const<i>``,
-``weight_copy<i>``, ``node<i>``), is replayed in an executor on both placeholders and
+autograd history (``numpy.fft`` on ``X.asnumpy()``) or that is not an MXNet array, nor a
+forward pass that hands an MXNet array to an official NumPy function (which MXNet refuses
+while recording) or builds a complex array (MXNet has none); those two refusals say in
+Portuguese what left MXNet and end with MXNet's own message. The graph, written with
+stable names (``x``, ``weight``, ``param<i>``, ``const<i>``, ``weight_copy<i>``,
+``node<i>``), is replayed in an executor on both placeholders and
 must reproduce both recorded outputs: that checks the roles found for the variables.
 
 Files written in ``folder``: ``graph.json`` (the Symbol's JSON), ``weight.npy`` (the
@@ -116,6 +119,20 @@ NOT_AN_ARRAY = (
     "devolva o resultado das operações do MXNet, sem convertê-lo."
 )
 NOT_REPLAYED = "o grafo registrado pelo autograd do MXNet não pôde ser executado de novo ({error})."
+NUMPY_FALLBACK = (
+    "o forward aplica uma função do NumPy oficial (numpy.fft, numpy.dot…) a um array do "
+    "MXNet: a conta sairia do MXNet, sem grafo e sem gradiente. Use as operações de mxnet.np "
+    "sobre X (np.dot, np.einsum…; para a DFT, matrizes de cossenos e senos). Mensagem do "
+    "MXNet: {error}"
+)
+COMPLEX_ARRAY = (
+    "o forward cria um array do MXNet com números complexos, que o MXNet 1.x não tem (uma ida "
+    "e volta pelo NumPy, com numpy.fft?). Devolva a parte real e a imaginária num último eixo "
+    "de tamanho 2, calculadas com mxnet.np sobre X. Mensagem do MXNet: {error}"
+)
+DETAIL_LIMIT = 80
+# MXNet's hand-over of an official NumPy function to NumPy, which it refuses while recording.
+_FALLBACK_FRAMES = frozenset({"__array_function__", "__array_ufunc__"})
 OPAQUE = "o forward usa {what}; use só operações de tensores do MXNet."
 
 
@@ -284,7 +301,13 @@ def _record(layer, lib, X: np.ndarray) -> _Recording:
             output.wait_to_read()  # MXNet runs asynchronously: its errors surface here
         return output
 
-    output = _student("forward", forward)
+    try:
+        output = _student("forward", forward)
+    except StageError as error:
+        reason = _left_mxnet(error.error)
+        if reason is None:
+            raise
+        raise _cannot(reason.format(error=_detail(error.error))) from None
     if not isinstance(output, NDArray):
         raise _cannot(NOT_AN_ARRAY.format(kind=type(output).__name__))
     from mxnet.base import MXNetError
@@ -541,6 +564,40 @@ def _refuse_opaque(graph: dict) -> None:
     if found:
         what = "; ".join(_OPAQUE.get(op, op) for op in found)
         raise _cannot(OPAQUE.format(what=what))
+
+
+def _numpy_fallback(error: BaseException) -> bool:
+    """True when ``error`` rose in MXNet's fallback from an official NumPy function."""
+    trace = error.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        path = code.co_filename.replace("\\", "/")
+        if code.co_name in _FALLBACK_FRAMES and path.endswith("mxnet/numpy/multiarray.py"):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def _left_mxnet(error: BaseException) -> str | None:
+    """The reason (a template for ``{error}``) when the forward pass left MXNet, else None.
+
+    An official NumPy function applied to an MXNet array (refused while recording, or
+    with no implementation for the mix of arrays), or a complex array handed to MXNet.
+    """
+    text = str(error)
+    if _numpy_fallback(error) or (
+        isinstance(error, TypeError) and "__array_function__" in text and "mxnet" in text
+    ):
+        return NUMPY_FALLBACK
+    if isinstance(error, KeyError | TypeError | ValueError) and "complex" in text:
+        return COMPLEX_ARRAY
+    return None
+
+
+def _detail(error: BaseException) -> str:
+    """MXNet's own words, cut to ``DETAIL_LIMIT`` characters, to follow a refusal."""
+    text = " ".join(_short(error).split())
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
 
 
 def _short(error: BaseException) -> str:

@@ -48,8 +48,9 @@ _ADVICE = (
     "use só operações do TensorFlow (tf.*) no call, sem .numpy() nem NumPy, e devolva um tf.Tensor"
 )
 _NUMPY = (
-    f"{_PREFIX}: o call converte um tensor para NumPy ou Python (.numpy(), np.*, float(), "
-    f"int()), o que não existe num grafo; {_ADVICE}"
+    f"{_PREFIX}: o call sai do TensorFlow, convertendo um tensor para NumPy ou Python "
+    "(.numpy(), np.*, float(), int()), e o que se calcula fora dele fica sem grafo e sem "
+    "gradiente; use só operações do TensorFlow (tf.*) e devolva um tf.Tensor"
 )
 _CONDITION = (
     f"{_PREFIX}: o call usa o valor de um tensor como condição Python (if, while, bool(), "
@@ -83,6 +84,13 @@ def _detail(error: BaseException) -> str:
     if len(line) > DETAIL_LIMIT:
         line = line[: DETAIL_LIMIT - 1] + "…"
     return f"{type(error).__name__}: {line}" if line else type(error).__name__
+
+
+def _first_sentence(error: BaseException) -> str:
+    """``_detail`` cut after its first sentence: the framework's words, kept short."""
+    detail = _detail(error)
+    head, dot, _ = detail.partition(". ")
+    return f"{head}." if dot else detail
 
 
 def graph_incompatibility(error: BaseException) -> str | None:
@@ -267,7 +275,7 @@ def _trace(tf, layer: Any, shape: list[int], dtype: Any) -> tuple[Any, Any]:
         reason = graph_incompatibility(error)
         if reason is None:
             raise StageError("forward", error) from None
-        raise NotExportable(f"{reason} (erro: {_detail(error)})") from None
+        raise NotExportable(f"{reason}. Mensagem do TensorFlow: {_first_sentence(error)}") from None
     if not seen.is_tensor:
         raise NotExportable(
             f"{_PREFIX}: o call devolveu {seen.output_type}, não um tf.Tensor; {_ADVICE}"

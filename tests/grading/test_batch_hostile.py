@@ -561,7 +561,7 @@ def test_good_submissions_keep_full_marks(batch):
 def test_a_wrong_answer_loses_points_only_on_its_exercise(batch, helpers):
     scores = _scores(batch, helpers, "errado_fh")
     assert scores["TensorReduction"] == 10.0 and scores["FourierHalf"] < 10.0
-    assert "m = ceil(n/2)" in batch["feedback"]["errado_fh"]
+    assert "m = ⌈n/2⌉" in batch["feedback"]["errado_fh"]
 
 
 @pytest.mark.parametrize(
