@@ -21,6 +21,7 @@ from grading import shards
 from grading.gradebook import STATUS_TEXT, Gradebook
 from grading.grader import GradeOptions, SubmissionReport, grade_submission, submission_id
 from grading.report import write_reports
+from grading.results import plural
 from grading.sandbox import Limits, isolation_mode
 from grading.serve import EvaluatorPool
 from grading.shards import WHOLE, Shard, parse_shard
@@ -110,7 +111,8 @@ def _summary(
     rate = 60 * len(statuses) / seconds if seconds else 0.0
     where = f"shard {shard}: " if shard != WHOLE else ""
     return (
-        f"{where}{len(statuses)} submissões corrigidas em {seconds:.1f} s "
+        f"{where}{plural(len(statuses), 'submissão corrigida', 'submissões corrigidas')} "
+        f"em {seconds:.1f} s "
         f"({rate:.1f} por minuto); {status_counts(statuses)}; semente {seed}; "
         f"resultados em {out}"
     )

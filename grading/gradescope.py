@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from frametabs.frameworks import FRAMEWORKS
+from grading.results import plural
 
 PACKAGES = ("frametabs", "solutions", "grading", "exercises")  # pyproject's packages
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "requirements.txt")
@@ -264,7 +265,8 @@ def build(argv: list[str]) -> int:
     members = build_zip(args.out, config)
     if not args.quiet:
         print(
-            f"autograder do Gradescope em {args.out.resolve()} ({len(members)} arquivos; "
+            f"autograder do Gradescope em {args.out.resolve()} "
+            f"({plural(len(members), 'arquivo', 'arquivos')}; "
             f"semente {seed}): envie-o em Configure Autograder > Zip file upload"
         )
     return 0
@@ -317,7 +319,7 @@ def choose_notebook(
     more = f" e mais {len(notebooks) - 10}" if len(notebooks) > 10 else ""
     why = f"o de nome {assignment}" if named else "o primeiro em ordem alfabética"
     note = (
-        f"Foram enviados {len(notebooks)} notebooks ({listed}{more}); "
+        f"Foram enviados {plural(len(notebooks), 'notebook', 'notebooks')} ({listed}{more}); "
         f"corrigido só {shown(chosen)} ({why})."
     )
     return chosen, note

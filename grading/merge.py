@@ -22,6 +22,7 @@ from typing import Any
 
 from grading import shards
 from grading.gradebook import COLUMNS, STATUS_CODES, Gradebook, text_cell
+from grading.results import plural
 
 GRADEBOOK = "gradebook.csv"
 STATUS_OF_CODE = {code: status for status, code in STATUS_CODES.items()}
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_summary(parts, rows, args.out))
     if failed:
         print(
-            f"aviso: falha do corretor em {len(failed)} submissões: {', '.join(failed)}",
+            f"aviso: falha do corretor em {plural(len(failed), 'submissão', 'submissões')}: "
+            f"{', '.join(failed)}",
             file=sys.stderr,
         )
         return 1
@@ -180,7 +182,8 @@ def _check_coverage(parts: list[Part]) -> None:
     batch = parts[0].manifest["submissions"]
     if len(owner) != batch["total"] or shards.ids_digest(list(owner)) != batch["digest"]:
         raise Refused(
-            f"os shards somam {len(owner)} submissões, mas o lote dividido tinha "
+            f"os shards somam {plural(len(owner), 'submissão', 'submissões')}, mas o lote "
+            "dividido tinha "
             f"{batch['total']} (ou outros ids)"
         )
 
@@ -263,7 +266,9 @@ def _summary(parts: list[Part], rows: dict[str, dict[str, str]], out: Path) -> s
     statuses += ["grader_error"] * sum(len(part.manifest["failed"]) for part in parts)
     seed = parts[0].manifest["seed"]
     return (
-        f"{len(statuses)} submissões de {len(parts)} shards juntadas; "
+        f"{plural(len(statuses), 'submissão', 'submissões')} de "
+        f"{plural(len(parts), 'shard', 'shards')} "
+        f"{'juntada' if len(statuses) == 1 else 'juntadas'}; "
         f"{status_counts(statuses)}; semente {seed}; resultados em {out}"
     )
 

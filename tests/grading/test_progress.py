@@ -83,5 +83,5 @@ def test_the_summary_counts_every_status_in_portuguese():
 
 def test_the_summary_of_a_shard_names_it():
     line = cli._summary([_report("a", "crashed")], 2.0, 3, Path("n"), shard=Shard(2, 5))
-    assert line.startswith("shard 2/5: 1 submissões corrigidas")
+    assert line.startswith("shard 2/5: 1 submissão corrigida")
     assert "processo terminou: 1" in line
