@@ -30,6 +30,7 @@ Imports the standard library and NumPy at import time; TensorFlow inside the fun
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -605,8 +606,11 @@ def _apply(tf, loaded, weight_name, weight_index, request) -> dict[str, Any]:
     X = tf.constant(np.asarray(request["X"]))
     exercise = request.get("exercise", "TensorReduction")
     want_grad = bool(request.get("want_grad"))
-    with tf.GradientTape(persistent=False) as tape:
-        tape.watch(X)
+    # Only a probe that asks for gradients records them: under a tape, TensorFlow builds the
+    # restored function's backward pass on every call (most of an evaluation's time).
+    with tf.GradientTape(persistent=False) if want_grad else contextlib.nullcontext() as tape:
+        if want_grad:
+            tape.watch(X)
         out = forward(X)
         if not isinstance(out, tf.Tensor):
             raise TypeError("o grafo não devolveu um tensor")
