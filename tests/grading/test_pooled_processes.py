@@ -97,6 +97,15 @@ def test_a_forked_student_process_is_pid_1_of_its_own_namespace_and_unprivileged
     assert uid >= sandbox.FIRST_UID  # a leased, unprivileged user
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def _uid_of(pid: int) -> int | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -131,4 +140,25 @@ def test_a_batch_evaluator_is_forked_from_the_template_then_isolated_as_the_eval
     finally:
         if server is not None:
             server.close()
+        templates.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="templates run in the namespaces mode")
+def test_a_template_of_several_frameworks_is_derived_from_the_first_ones():
+    from grading.templates import DerivedTemplate, Template, TemplatePool, template_environment
+
+    templates = TemplatePool(template_environment(), sandbox.Limits().import_timeout)
+    try:
+        both = templates.get(["tensorflow", "mxnet"])
+        base = templates.get(["mxnet"])
+        assert isinstance(both, DerivedTemplate) and both.base is base
+        assert type(base) is Template and both.frameworks == ["mxnet", "tensorflow"]
+        assert both.alive and both.pid not in (None, base.process.pid)
+        base.close()  # a derived template dies with its base (parent-death signal)
+        deadline = time.monotonic() + 30
+        while _running(both.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(both.pid) and not both.alive
+        assert isinstance(templates.get(["mxnet", "tensorflow"]), DerivedTemplate)  # anew
+    finally:
         templates.close()
