@@ -301,7 +301,7 @@ def test_grading_imports_are_dropped_without_breaking_blocks():
 
 
 def test_an_invalid_marker_note_is_in_portuguese():
-    notebook = {"cells": [{"cell_type": "code", "source": "%%tab jax\nx = 1"}]}
+    notebook = {"cells": [{"cell_type": "code", "source": "%%tab pytroch\nx = 1"}]}
     (note,) = parse(notebook).notes
     assert "marcador %%tab inválido" in note and "unknown" not in note
 
