@@ -7,7 +7,7 @@ The contract is in ``solutions/reference.py`` (NumPy ground truth).
 
 import math
 
-from mxnet import autograd, init, np, npx
+from mxnet import autograd, init, np
 from mxnet.gluon import nn
 from mxnet.util import use_np
 
@@ -25,13 +25,14 @@ class TensorReduction(nn.Block):
         )
 
     def forward(self, X):
-        weight = self.weight.data(X.ctx)
-        in_units, _, units = weight.shape
-        # Contract i with one matrix product, Z[b, j, k] = sum_i X[b, i] weight[i, j, k],
-        # then j with a batched product of each row X[b] with Z[b]: the
-        # (batch, in_units, in_units) outer product is never built.
-        Z = np.dot(X, weight.reshape(in_units, in_units * units)).reshape(-1, in_units, units)
-        return npx.batch_dot(X.reshape(-1, 1, in_units), Z).reshape(-1, units)
+        # Two contractions, in the order that keeps them cheap: first i, in one product with
+        # the weight, Z[b, j, k] = sum_i X[b, i] weight[i, j, k] (tensordot contracts the
+        # last axis of X with the first of the weight); then j, example by example,
+        # Y[b, k] = sum_j X[b, j] Z[b, j, k], a batch of (1, in_units) x (in_units, units)
+        # products. The (batch, in_units, in_units) outer product is never built.
+        Z = np.tensordot(X, self.weight.data(X.ctx), axes=1)
+        Y = np.matmul(np.expand_dims(X, 1), Z)  # (batch, 1, units)
+        return Y.reshape(-1, Z.shape[-1])
 
 
 @use_np

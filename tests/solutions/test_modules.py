@@ -32,7 +32,7 @@ def _imported_after(module: str) -> set[str]:
 @pytest.mark.parametrize(
     "module",
     ["solutions", "solutions.reference", "solutions.catalogue", "solutions.properties",
-     "solutions.figures"],
+     "solutions.figures", "solutions.speed"],
 )  # fmt: skip
 def test_framework_free_modules_import_no_framework(module):
     assert _imported_after(module) == set()
