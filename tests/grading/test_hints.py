@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -254,6 +255,23 @@ def test_two_hints_for_the_same_values_give_none():
 # --- through the in-notebook checks -----------------------------------------------------------
 
 
+def _mxnet_mode() -> tuple[bool, bool] | None:
+    mx = sys.modules.get("mxnet")
+    return None if mx is None else (mx.util.is_np_array(), mx.util.is_np_shape())
+
+
+@pytest.fixture(autouse=True)
+def _mxnet_mode_restored():
+    """The catalogue's MXNet sources call ``npx.set_np()`` in this process: undo it."""
+    before = _mxnet_mode() or (False, False)
+    yield
+    if _mxnet_mode() not in (None, before):
+        mx = sys.modules["mxnet"]
+        mx.npx.reset_np()
+        if any(before):
+            mx.npx.set_np(shape=before[1], array=before[0])
+
+
 def _load(source: str, name: str) -> type:
     namespace: dict = {"__name__": "student_cell"}
     exec(compile(source, f"<{name}>", "exec"), namespace)
@@ -402,9 +420,10 @@ def test_a_tensorflow_numpy_round_trip_is_explained_in_portuguese():
 
 _MX_FOURIER = """
 import numpy
-from mxnet import np, npx
+from mxnet import np
 from mxnet.gluon import nn
-npx.set_np()
+from mxnet.util import use_np
+@use_np  # not npx.set_np(): the layer runs in this test process, whose MXNet mode it would change
 class FourierHalf(nn.Block):
     def forward(self, X):
         m = (X.shape[-1] + 1) // 2
