@@ -123,10 +123,40 @@ def close(got, expected) -> bool:
     return bool(np.allclose(got, expected, rtol=RTOL, atol=atol))
 
 
+# A correct FourierHalf whose graph is x, the constant, _np_dot, _np_reshape: the forged
+# graphs below edit these four nodes, whatever the reference solution's graph becomes.
+DOT_THEN_RESHAPE = """\
+import math
+from mxnet import autograd, np
+from mxnet.gluon import nn
+from mxnet.util import use_np
+
+
+@use_np
+class FourierHalf(nn.Block):
+    def forward(self, X):
+        n = X.shape[-1]
+        m = (n + 1) // 2
+        with autograd.pause():
+            t = np.arange(n, dtype="float64").reshape(n, 1)
+            k = np.arange(m, dtype="float64").reshape(1, m)
+            angle = (2 * math.pi / n) * np.mod(t * k, n)
+            dft = np.stack([np.cos(angle), -np.sin(angle)], axis=-1).reshape(n, 2 * m)
+        C = np.dot(X, dft.astype(X.dtype))
+        return C.reshape((*X.shape[:-1], m, 2))
+"""
+
+
 def exported_folder(tmp_path: Path, exercise: str = "FourierHalf", shape=(2, 6)):
-    """The reference solution exported into ``tmp_path / "export"``: (folder, metadata)."""
+    """A correct layer exported into ``tmp_path / "export"``: (folder, metadata).
+
+    FourierHalf is ``DOT_THEN_RESHAPE``; TensorReduction the reference solution.
+    """
     folder = tmp_path / "export"
-    source = catalogue.reference_source(exercise, "mxnet")
+    if exercise == "FourierHalf":
+        source = DOT_THEN_RESHAPE
+    else:
+        source = catalogue.reference_source(exercise, "mxnet")
     metadata = export(source, exercise, folder, shape=shape)
     return folder, metadata
 
@@ -293,7 +323,7 @@ def test_reference_metadata_format(tmp_path):
     assert metadata["output_shape"] == [2, 3, 2] and metadata["mode"] == "np"
     assert metadata["constants"] == [{"var": "const0", "file": "const0.npy"}]
     dft = np.load(tmp_path / "f" / "const0.npy", allow_pickle=False)
-    assert dft.shape == (6, 6) and dft.dtype == np.float32
+    assert dft.shape == (6, 3, 2) and dft.dtype == np.float32
     names = {n["name"] for n in read_graph(tmp_path / "f")["nodes"] if n["op"] == "null"}
     assert names == {"x", "const0"}
     metadata = export(
