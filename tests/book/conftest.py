@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -314,3 +318,67 @@ def chromium_executable() -> str:
             pytest.fail(f"{message}; CI=true requires the browser test")
         pytest.skip(message)
     return path
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_executable):
+    """Headless Debian Chromium with a fresh profile (Playwright downloads no browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+class RecordingHandler(SimpleHTTPRequestHandler):
+    """Serve a folder's files, recording each request's path and status instead of logging.
+
+    The server, not the page, sees what the browser asks for by itself: Chromium's
+    ``/favicon.ico`` request reaches no Playwright event.
+    """
+
+    def __init__(self, served: list[tuple[str, int]], *args, **kwargs):
+        self.served = served
+        super().__init__(*args, **kwargs)
+
+    def log_request(self, code="-", size="-"):
+        self.served.append((self.path, int(code)))
+
+    def log_message(self, format, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path, served: list[tuple[str, int]]) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (a free port) from a thread; yield its address.
+
+    Every request's (path, status) is appended to ``served``.
+    """
+    handler = functools.partial(RecordingHandler, served, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def book_server() -> Callable:
+    """``serve_folder``, for tests (test files cannot import this conftest)."""
+    return serve_folder

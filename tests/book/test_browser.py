@@ -3,11 +3,8 @@ every page clean (no console error, no missing file), light and in Portuguese.""
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bs4 import BeautifulSoup
@@ -27,13 +24,6 @@ DESKTOP = {"width": 1280, "height": 800}
 # The section page's first load: 3.8 MB in 39 requests while the theme's fontawesome.js
 # (1.49 MB) was on every page; about 2.3 MB in 36 since.
 FIRST_LOAD_BUDGET = 2_600_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 GROUPS = ".sd-tab-set:has(> label[data-sync-group='framework'])"
 # For each framework tab group: its tabs, the checked one, the visible panels' tabs.
 STATE_JS = """
@@ -67,24 +57,6 @@ ARIA_JS = """
 """
 
 
-class RecordingHandler(SimpleHTTPRequestHandler):
-    """Serve the book's files, recording each request's path and status instead of logging.
-
-    The server, not the page, sees what the browser asks for by itself: Chromium's
-    ``/favicon.ico`` request reaches no Playwright event.
-    """
-
-    def __init__(self, served: list[tuple[str, int]], *args, **kwargs):
-        self.served = served
-        super().__init__(*args, **kwargs)
-
-    def log_request(self, code="-", size="-"):
-        self.served.append((self.path, int(code)))
-
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def served() -> list[tuple[str, int]]:
     """(path, status) of every request the book's server answered, in order."""
@@ -92,29 +64,10 @@ def served() -> list[tuple[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def site(built_book, served):
+def site(built_book, served, book_server):
     """The built book served on 127.0.0.1 (a free port) by a local thread."""
-    handler = functools.partial(RecordingHandler, served, directory=str(built_book))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_executable):
-    """Headless Chromium with a fresh profile; nothing reaches the network but 127.0.0.1."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+    with book_server(built_book, served) as address:
+        yield address
 
 
 def watch_errors(page) -> list[str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from frametabs.frameworks import FRAMEWORKS, LABELS
 from frametabs.kernel_env import QUIET_KERNEL_ENV
@@ -34,13 +34,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = ROOT / "chapters"
 NOTEBOOKS = ("exercises.ipynb", "custom-layers.ipynb")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 EXERCISES = ("TensorReduction", "FourierHalf")
 NOT_IMPLEMENTED = "Ainda não implementado: complete a classe e rode esta célula de novo."
 # Each framework's own way of printing a tensor, as the stored outputs show it.
@@ -241,17 +234,6 @@ def _stop_server(server: Lab) -> list[tuple[int, str]]:
     for pid, _ in left:
         os.kill(pid, signal.SIGKILL)
     return left
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_executable):
-    """Headless Chromium with a fresh profile."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

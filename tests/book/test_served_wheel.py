@@ -9,14 +9,11 @@ their verdicts.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import nbformat
@@ -33,27 +30,12 @@ LEAN = ROOT / ".venvs" / "pytorch"
 KERNEL_NAME = "served-wheel-test"
 
 
-class RecordingHandler(SimpleHTTPRequestHandler):
-    """Serves the built book quietly, remembering every path asked for."""
-
-    requested: list[str]
-
-    def log_message(self, format, *args):
-        self.requested.append(self.path)
-
-
 @pytest.fixture
-def served_book(built_book):
-    RecordingHandler.requested = []
-    handler = functools.partial(RecordingHandler, directory=str(built_book))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", RecordingHandler.requested
-    finally:
-        server.shutdown()
-        server.server_close()
+def served_book(built_book, book_server):
+    """The built book on 127.0.0.1, and the paths asked of it."""
+    served: list[tuple[str, int]] = []
+    with book_server(built_book, served) as address:
+        yield address, served
 
 
 def lean_site_packages() -> Path:
@@ -117,7 +99,7 @@ def outputs_text(cell) -> str:
 def test_downloaded_exercises_install_the_package_from_the_served_book(
     served_book, tmp_path, monkeypatch
 ):
-    url, requested = served_book
+    url, served = served_book
     python = learner_environment(tmp_path)
     download = tmp_path / "Downloads"
     download.mkdir()
@@ -140,7 +122,8 @@ def test_downloaded_exercises_install_the_package_from_the_served_book(
         resources={"metadata": {"path": str(download)}},
     ).execute(env=env)
 
-    assert any(path.startswith(f"/{WHEEL_FOLDER}/") and path.endswith(".whl") for path in requested)
+    wheels = [(path, status) for path, status in served if path.startswith(f"/{WHEEL_FOLDER}/")]
+    assert any(path.endswith(".whl") and status == 200 for path, status in wheels)
     assert importable(python, "grading", download)
     checks = [cell for cell in notebook.cells if "check" in cell.metadata.get("tags", [])]
     assert len(checks) == 2
