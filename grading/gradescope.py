@@ -41,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from frametabs.frameworks import FRAMEWORKS
+from frametabs.publish import package_folders
 from grading.results import plural
 
-PACKAGES = ("frametabs", "solutions", "grading", "exercises")  # pyproject's packages
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "requirements.txt")
 CONFIG_NAME = "gradescope.json"
 ASSIGNMENT = "exercises.ipynb"  # the student copy's name (chapters/exercises.ipynb)
@@ -174,8 +174,8 @@ def project_files(root: Path | None = None) -> list[str]:
     if missing:
         raise FileNotFoundError(f"{root} is not the project's checkout (no {', '.join(missing)})")
     names = list(PROJECT_FILES)
-    for package in PACKAGES:
-        names += _package_files(root, package)
+    for folder in package_folders(root):  # pyproject.toml's package search, as for the wheel
+        names += _package_files(root, folder.name)
     return sorted(names)
 
 

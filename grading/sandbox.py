@@ -277,9 +277,17 @@ class Sandbox:
         path.chmod(mode)
         return path
 
-    def _isolation(self, program: str, folders: dict[str, tuple[Path, bool]], who: str):
+    def _isolation(
+        self,
+        program: str,
+        folders: dict[str, tuple[Path, bool]],
+        who: str,
+        long_lived: bool = False,
+    ):
+        """The isolation part of a program's config; a ``long_lived`` server (it outlives
+        one submission's CPU budget) gets no CPU-time limit."""
         limits = self.limits
-        return {
+        isolation = {
             "mode": self.mode,
             "keep": _keep(),
             "sandbox_host": str(self.root),
@@ -296,6 +304,9 @@ class Sandbox:
                 "open_files": limits.open_files,
             },
         }
+        if long_lived:
+            isolation["limits"].pop("cpu")
+        return isolation
 
     def _command(self, program: str) -> list[str]:
         script = str(self.root / program / PROGRAMS[program][2])
@@ -321,9 +332,7 @@ class Sandbox:
         the input stays open for more lines (a long-lived evaluator's commands).
         """
         who = "evaluator" if program == "evaluator" else "student"
-        config = {**config, "isolation": self._isolation(program, folders, who)}
-        if keep_stdin:  # a server lives longer than one submission's CPU budget
-            config["isolation"]["limits"].pop("cpu")
+        config = {**config, "isolation": self._isolation(program, folders, who, keep_stdin)}
         token = secrets.token_hex(16)
         home = "/sandbox/work" if self.mode != "none" else str(folders["work"][0])
         process = subprocess.Popen(
@@ -413,8 +422,9 @@ class Sandbox:
         """
         from grading.templates import FileOutput
 
-        who = "evaluator" if program == "evaluator" else "student"
-        config = {**config, "isolation": self._isolation(program, folders, who)}
+        server = program == "evaluator"  # a batch's long-lived server
+        who = "evaluator" if server else "student"
+        config = {**config, "isolation": self._isolation(program, folders, who, server)}
         token = secrets.token_hex(16)
         log = self.root / f"log-{token}"
         command = {
@@ -425,8 +435,7 @@ class Sandbox:
             "started": time.time(),
         }
         commands = None
-        if program == "evaluator":
-            config["isolation"]["limits"].pop("cpu")  # it outlives one submission's budget
+        if server:
             fifo = self.root / f"commands-{token}"
             os.mkfifo(fifo, 0o600)
             commands = open(os.open(fifo, os.O_RDWR), "wb", buffering=0)  # noqa: SIM115

@@ -18,6 +18,7 @@ REDUCTION_SHAPES = {"small": (8, 16, 8), "medium": (256, 64, 32), "large": (256,
 SIGNAL_SHAPES = {"small": (8, 64), "medium": (256, 1024), "large": (6144, 4096)}
 # MXNet's FourierHalf is a matrix DFT, O(n^2) per signal: its compute-bound size is smaller.
 MXNET_SIGNAL_SHAPES = {**SIGNAL_SHAPES, "large": (512, 2048)}
+ONE_OP = "x * 2, x of one element"  # on one element, an operation's cost is all dispatch
 
 
 def reduction_label(shape: tuple[int, int, int]) -> str:

@@ -15,6 +15,7 @@ from mxnet.gluon import nn
 
 from solution_cases import (
     MXNET_SIGNAL_SHAPES,
+    ONE_OP,
     REDUCTION_SHAPES,
     Case,
     Parts,
@@ -27,7 +28,6 @@ from solutions.mxnet import FourierHalf, TensorReduction
 MACHINERY = "Block.__call__"
 FULLY_CONNECTED = "the tensordot's product with Dense's kernel (npx.fully_connected)"
 TENSORDOT = "np.tensordot with the (n, m, 2) array (the layer)"
-ONE_OP = "x * 2, x of one element"  # on one element, an operation's cost is all dispatch
 
 
 def setup(threads: int) -> None:

@@ -7,6 +7,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from solution_cases import (
+    ONE_OP,
     REDUCTION_SHAPES,
     SIGNAL_SHAPES,
     Case,
@@ -18,7 +19,6 @@ from solution_cases import (
 from solutions.pytorch import FourierHalf, TensorReduction
 
 MACHINERY = "nn.Module.__call__"
-ONE_OP = "x * 2, x of one element"  # on one element, an operation's cost is all dispatch
 
 
 def setup(threads: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from solution_cases import (
+    ONE_OP,
     REDUCTION_SHAPES,
     SIGNAL_SHAPES,
     Case,
@@ -16,7 +17,6 @@ from solution_cases import (
 from solutions.tensorflow import FourierHalf, TensorReduction
 
 MACHINERY = "Layer.__call__"
-ONE_OP = "x * 2, x of one element"  # on one element, an operation's cost is all dispatch
 # Graph bookkeeping that a traced function holds but that eager execution does not run.
 _NOT_OPS = {"Placeholder", "Const", "Identity", "NoOp"}
 
