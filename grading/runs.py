@@ -124,16 +124,23 @@ def _record_cells(state: RunState, events: list[dict[str, Any]], first: bool) ->
             state.notes.append(f"falha ao importar {name}: {error}")
 
 
-def _progress(events: list[dict[str, Any]], start: str, done: str) -> tuple[list[str], str | None]:
-    """Ids announced done, and the id started last and never done (the culprit of a hang)."""
-    finished, open_id = [], None
+def _progress(events: list[dict[str, Any]], start: str, done: str) -> tuple[list[str], list[str]]:
+    """Ids announced done, and those started and never done, in the order they started.
+
+    The last of the second list is the culprit of a hang or a crash. The others were
+    waiting for a save shared with it (``grading/child/harness.py``): they are not to blame.
+    """
+    started: list[str] = []
+    finished: list[str] = []
     for event in events:
-        if event["event"] == start and isinstance(event.get("id"), str):
-            open_id = event["id"]
-        elif event["event"] == done and event.get("id") == open_id:
-            finished.append(open_id)
-            open_id = None
-    return finished, open_id
+        name = event.get("id")
+        if not isinstance(name, str):
+            continue
+        if event["event"] == start and name not in started:
+            started.append(name)
+        elif event["event"] == done and name in started and name not in finished:
+            finished.append(name)
+    return finished, [name for name in started if name not in finished]
 
 
 def scrub_log(text: str, root: str) -> str:
@@ -181,13 +188,18 @@ def _after_failure(
     probes: dict,
     pending: list[str],
     run: ChildRun,
-    culprit: str | None,
+    unfinished: list[str],
     limits: Limits,
     who: str,
 ) -> list[str]:
-    """Score a process that did not finish; the probes still worth another start."""
+    """Score a process that did not finish; the probes still worth another start.
+
+    ``unfinished`` are the probes started and never done, the culprit last: its class's
+    other probes are not run, except those that were only waiting for the culprit.
+    """
     status, message = _failure(run, limits, who)
     state.status = status if state.status == "ok" else state.status
+    culprit = unfinished[-1] if unfinished else None
     if culprit is None or culprit not in pending or run.killed_for == "deadline":
         state.notes.append(message)
         for probe_id in pending:
@@ -196,9 +208,18 @@ def _after_failure(
     state.failed[culprit] = (status, message)
     blamed = _class_of(probes, culprit)
     for probe_id in pending:
-        if _class_of(probes, probe_id) == blamed:
+        if _class_of(probes, probe_id) == blamed and probe_id not in unfinished:
             state.failed.setdefault(probe_id, (status, NOT_RUN))
     return [p for p in pending if p not in state.failed]
+
+
+def graph_folder(probes: dict, probe_id: str, metadata: dict[str, Any]) -> str:
+    """The folder of a probe's graph: the one its metadata names, if it is a probe of the
+    same class (a class's layers saved together), else the probe's own."""
+    bundle = metadata.get("bundle")
+    if isinstance(bundle, str) and bundle in probes:
+        return bundle if _class_of(probes, bundle) == _class_of(probes, probe_id) else probe_id
+    return probe_id
 
 
 STUDENT_SPANS = {
@@ -219,7 +240,7 @@ def _student_budget(limits: Limits):
         kind = event["event"] if event else None
         if kind in (None, "started", "import_failed"):
             return limits.import_timeout + limits.grace
-        if kind in ("classes", "export_start", "export_done"):
+        if kind in ("classes", "export_start", "bundle_start", "export_done"):
             return limits.check_timeout + limits.grace
         if kind == "finished":
             return limits.grace
@@ -289,7 +310,7 @@ def run_student(
         dropped = f"\n[… {run.output_dropped} bytes omitidos]" if run.output_dropped else ""
         state.log = scrub_log(run.output, str(sandbox.root)) + dropped
         _record_cells(state, run.events, attempt == 1)
-        done, culprit = _progress(run.events, "export_start", "export_done")
+        done, unfinished = _progress(run.events, "export_start", "export_done")
         for probe_id in done:
             if probe_id in pending:
                 state.exports[probe_id] = ipc.read_export(folders["out"], probe_id)
@@ -333,7 +354,7 @@ def run_student(
             )
             continue
         pending = _after_failure(
-            state, probes, pending, run, culprit, limits, "o processo do aluno"
+            state, probes, pending, run, unfinished, limits, "o processo do aluno"
         )
     for probe_id in pending:
         state.failed.setdefault(probe_id, ("timeout", "tempo esgotado antes desta verificação"))
@@ -387,7 +408,12 @@ def run_evaluator(
     while pending and time.monotonic() < deadline:
         attempt += 1
         jobs = [
-            {"id": p, "framework": probes[p][1], "metadata": state.exports[p]["metadata"]}
+            {
+                "id": p,
+                "framework": probes[p][1],
+                "metadata": state.exports[p]["metadata"],
+                "folder": graph_folder(probes, p, state.exports[p]["metadata"]),
+            }
             for p in pending
         ]
         requests = [{"id": p, **probes[p][2]} for p in pending]
@@ -408,7 +434,7 @@ def run_evaluator(
                 _evaluator_budget(limits),
             )
         _record_timings(state, run, launched, EVALUATOR_SPANS)
-        done, culprit = _progress(run.events, "job_start", "job_done")
+        done, unfinished = _progress(run.events, "job_start", "job_done")
         for probe_id in done:
             response = ipc.read_response(answers, probe_id)
             if response is not None:
@@ -421,7 +447,7 @@ def run_evaluator(
             break
         if not any(e["event"] == "imported" for e in run.events) and run.killed_for is None:
             raise RuntimeError(f"o avaliador não iniciou: {run.output[-2000:]}")
-        pending = _after_failure(state, probes, pending, run, culprit, limits, "o avaliador")
+        pending = _after_failure(state, probes, pending, run, unfinished, limits, "o avaliador")
     for probe_id in pending:
         state.failed.setdefault(probe_id, ("timeout", "tempo esgotado antes desta verificação"))
 

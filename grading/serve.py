@@ -118,8 +118,8 @@ class EvaluatorServer:
         (inbox / "requests").mkdir(parents=True)
         (inbox / "exports").mkdir()
         allowance = _Budget()
-        for job in jobs:
-            copy_export(exports / job["id"], inbox / "exports" / job["id"], allowance)
+        for folder in dict.fromkeys(job["folder"] for job in jobs):  # a shared one once
+            copy_export(exports / folder, inbox / "exports" / folder, allowance)
         ipc.write_request_files(inbox / "requests", requests)
         outbox.mkdir()
         uid = self.sandbox.uid("evaluator")

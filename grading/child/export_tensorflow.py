@@ -6,17 +6,23 @@ the spec's shape (it never sees a probe value), traces its forward pass into a
 
     folder/saved_model.pb, folder/fingerprint.pb, folder/variables/variables.{index,data-*}
 
-The saved root object is a ``tf.Module`` with three attributes, the names the evaluator
+Saving and loading cost far more than tracing, so the student process traces each of a
+class's layers (``trace_layer``) and saves them together (``save_members``): one SavedModel
+whose root ``tf.Module`` has a list ``members``, one ``tf.Module`` per layer (``export_layer``
+saves a list of one). Each member has three attributes, the names the evaluator
 (``grading/evaluator/eval_tensorflow.py``) looks for:
 
 ``forward``
-    the traced forward pass, one concrete function whose signature is the spec's shape
-    and dtype (``TensorSpec(shape, float32)``);
+    the traced forward pass, a concrete function whose signature is the spec's shape and
+    dtype (``TensorSpec(shape, float32)``);
 ``params``
     the layer's ``weights`` as ``tf.Variable``s, in the order of the metadata's ``params``
     (still variables in the graph, so the evaluator can assign them);
 ``captured``
     any other variable the forward pass reads (not registered with Keras, so not a param).
+
+A member's metadata carries its index in ``members``. The SavedModel has no saver functions
+(``experimental_skip_saver``): TensorFlow 2 restores variables with its own loader.
 
 Imports the standard library at import time; TensorFlow inside the functions.
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 try:
@@ -34,7 +41,8 @@ except ImportError:  # copied alone into the sandbox, beside exportable.py and q
     from exportable import NotExportable, StageError
     from quiet import quiet_tensorflow
 
-FORMAT = "tensorflow-saved-model/1"
+FORMAT = "tensorflow-saved-model/2"
+MEMBERS_ATTRIBUTE = "members"
 FUNCTION_ATTRIBUTE = "forward"
 PARAMS_ATTRIBUTE = "params"
 CAPTURED_ATTRIBUTE = "captured"
@@ -186,10 +194,16 @@ def _shape(spec: dict[str, Any]) -> list[int]:
     return [int(d) for d in shape]
 
 
-def export_layer(
-    layer_class: type, exercise: str, spec: dict[str, Any], folder: str
-) -> dict[str, Any]:
-    """Build, trace and save the layer into ``folder``; return the metadata (contract)."""
+@dataclass
+class Member:
+    """One traced layer, ready to be saved: its ``tf.Module`` and its metadata."""
+
+    module: Any
+    metadata: dict[str, Any]
+
+
+def trace_layer(layer_class: type, exercise: str, spec: dict[str, Any]) -> Member:
+    """Build and trace the layer for ``spec``'s shape; raise as the contract says."""
     tf = _import_tensorflow()
     shape = _shape(spec)
     dtype = tf.as_dtype(spec.get("dtype") or "float32")
@@ -209,25 +223,16 @@ def export_layer(
             raise
         except BaseException as error:  # a layer may override weights with its own code
             raise StageError("parameters", error) from None
-        function, concrete = _trace(tf, layer, shape, dtype)
-        known = {id(v) for v in variables}
-        captured = [v for v in concrete.variables if id(v) not in known]
-        module = tf.Module()
-        setattr(module, PARAMS_ATTRIBUTE, variables)
-        setattr(module, CAPTURED_ATTRIBUTE, captured)
-        setattr(module, FUNCTION_ATTRIBUTE, function)
-        try:
-            tf.saved_model.save(module, folder, signatures={})
-        except OSError:
-            raise
-        except Exception as error:  # an odd object the forward pass captured
-            raise NotExportable(
-                f"{_PREFIX}: o TensorFlow não conseguiu salvar o grafo ({_detail(error)}); "
-                "guarde na camada só pesos criados com self.add_weight"
-            ) from None
+        concrete = _trace(tf, layer, shape, dtype)
+    known = {id(v) for v in variables}
+    module = tf.Module()
+    setattr(module, PARAMS_ATTRIBUTE, variables)
+    setattr(module, CAPTURED_ATTRIBUTE, [v for v in concrete.variables if id(v) not in known])
+    # the concrete function itself: saving a tf.function would trace it once more
+    setattr(module, FUNCTION_ATTRIBUTE, concrete)
     weight, weight_index = _weight_name(params)
     output = concrete.structured_outputs
-    return {
+    metadata = {
         "format": FORMAT,
         "params": params,
         "weight": weight,
@@ -240,6 +245,33 @@ def export_layer(
             "dtype": output.dtype.name,
         },
     }
+    return Member(module, metadata)
+
+
+def save_members(members: list[Member], folder: str) -> list[dict[str, Any]]:
+    """Save ``members`` as one SavedModel in ``folder``; each one's metadata, in order."""
+    tf = _import_tensorflow()
+    root = tf.Module()
+    setattr(root, MEMBERS_ATTRIBUTE, [member.module for member in members])
+    options = tf.saved_model.SaveOptions(experimental_skip_saver=True)
+    with quiet_tensorflow():
+        try:
+            tf.saved_model.save(root, folder, signatures={}, options=options)
+        except OSError:
+            raise
+        except Exception as error:  # an odd object a forward pass captured
+            raise NotExportable(
+                f"{_PREFIX}: o TensorFlow não conseguiu salvar o grafo ({_detail(error)}); "
+                "guarde na camada só pesos criados com self.add_weight"
+            ) from None
+    return [{**member.metadata, "member": index} for index, member in enumerate(members)]
+
+
+def export_layer(
+    layer_class: type, exercise: str, spec: dict[str, Any], folder: str
+) -> dict[str, Any]:
+    """Build, trace and save the layer into ``folder``; return the metadata (contract)."""
+    return save_members([trace_layer(layer_class, exercise, spec)], folder)[0]
 
 
 class _Traced:
@@ -250,11 +282,8 @@ class _Traced:
         self.is_tensor = False
 
 
-def _trace(tf, layer: Any, shape: list[int], dtype: Any) -> tuple[Any, Any]:
-    """Trace ``layer`` into a ``tf.function`` with one concrete function, or raise.
-
-    Returns the function and its concrete function.
-    """
+def _trace(tf, layer: Any, shape: list[int], dtype: Any) -> Any:
+    """Trace ``layer`` into a ``tf.function`` with a fixed signature; its concrete function."""
     seen = _Traced()
 
     def forward(X):
@@ -280,4 +309,4 @@ def _trace(tf, layer: Any, shape: list[int], dtype: Any) -> tuple[Any, Any]:
         raise NotExportable(
             f"{_PREFIX}: o call devolveu {seen.output_type}, não um tf.Tensor; {_ADVICE}"
         )
-    return function, concrete
+    return concrete

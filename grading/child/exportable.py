@@ -17,6 +17,14 @@ keeping the parameter ``weight`` a named parameter of the graph, not a constant.
 small JSON-able metadata: ``{"params": [{"name", "shape", "trainable"}], "weight": name or
 None, ...}`` plus whatever its evaluator needs (file names, variable names).
 
+An exporter whose saves cost far more than its traces (TensorFlow) may also offer::
+
+    trace_layer(layer_class, exercise, spec) -> member
+    save_members([member, ...], folder) -> [metadata, ...]
+
+and the student process then saves each class's layers in one folder, the first layer's
+(each metadata says which member it is; the trusted side names the folder to the evaluator).
+
 A layer that cannot become a graph (a Python ``if`` on tensor values, a NumPy round trip,
 an output that is not a tensor) raises :class:`NotExportable` with a Portuguese message
 saying why and what to change. An exception raised by the student's own code is re-raised
@@ -24,12 +32,13 @@ as :class:`StageError` naming the stage (``construct``, ``build``, ``forward``).
 
 Evaluator side (``grading/evaluator/eval_<framework>.py``, never runs student code)::
 
-    evaluate(folder, metadata, request) -> response
+    evaluate(folder, metadata, request, loaded) -> response
 
 checks every op of the graph against its allow-list *before* the framework loads it,
 raises ``GraphRefused`` (``grading/evaluator/refusal.py``) otherwise, sets the weight to
 ``request["set_weight"]`` when given, applies the graph to ``request["X"]`` and, when
 ``request["want_grad"]``, back-propagates the exercise's loss with its own autograd.
+``loaded`` is a dict, one per submission, where it may keep a graph several jobs share.
 
 Every framework module imports only the standard library, NumPy and its framework, and
 imports this module as ``grading.child.exportable`` or, copied alone into a sandbox, as
@@ -76,8 +85,20 @@ def clean_message(error: BaseException | str) -> str:
 
 def export_one(exporter: Any, layer_class: type, spec: dict[str, Any], folder: str) -> dict:
     """``exporter.export_layer`` as plain data: ``{"metadata": ...}`` or ``{"error": ...}``."""
+    return guarded(
+        lambda: {"metadata": exporter.export_layer(layer_class, spec["exercise"], spec, folder)}
+    )
+
+
+def trace_one(exporter: Any, layer_class: type, spec: dict[str, Any]) -> dict:
+    """``exporter.trace_layer`` (an exporter that saves a class's layers together)."""
+    return guarded(lambda: {"member": exporter.trace_layer(layer_class, spec["exercise"], spec)})
+
+
+def guarded(call: Any) -> dict:
+    """``call()``, or ``{"error": ...}`` naming the stage of whatever it raised."""
     try:
-        return {"metadata": exporter.export_layer(layer_class, spec["exercise"], spec, folder)}
+        return call()
     except NotExportable as error:
         failure = {"stage": "export", "type": "NotExportable", "message": clean_message(error)}
     except StageError as error:

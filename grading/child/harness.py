@@ -14,11 +14,13 @@ process writes is untrusted data to the trusted side.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import linecache
 import os
 import random
+import shutil
 import signal
 import sys
 import time
@@ -132,43 +134,126 @@ def find_classes(namespaces: dict[str, dict], exercises: list[str]) -> dict[tupl
     return found
 
 
+def _timed(timeout: float, call: Any) -> dict[str, Any]:
+    """``call()`` under the check timeout; a timeout or an OSError as an export error."""
+    try:
+        _alarm(timeout)
+        try:
+            return call()
+        finally:
+            _alarm(0)
+    except SoftTimeout:
+        return {"error": {"stage": "export", "type": "SoftTimeout", "message": ""}}
+    except OSError as error:
+        message = exportable.clean_message(error)
+        return {"error": {"stage": "export", "type": type(error).__name__, "message": message}}
+
+
+class Exports:
+    """Writes each spec's result and announces it; remembers the classes that hung."""
+
+    def __init__(self, out: str, timeout: float, progress: Progress):
+        self.out, self.timeout, self.progress = out, timeout, progress
+        self.hung: set[tuple[str, str]] = set()
+
+    def finish(self, spec: dict, result: dict[str, Any]) -> None:
+        if result.get("error", {}).get("type") == "SoftTimeout":
+            self.hung.add(_class_key(spec))
+        try:
+            path = os.path.join(self.out, f"{spec['id']}.json")
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump(result, handle, allow_nan=False, default=str)
+        except (OSError, ValueError, TypeError):
+            pass  # no metadata: the trusted side reports the export as missing
+        self.progress.emit("export_done", id=spec["id"])
+
+    def export_alone(self, spec: dict, call: Any) -> None:
+        """``call(folder)`` into the spec's own new folder."""
+        folder = os.path.join(self.out, spec["id"])
+
+        def export() -> dict[str, Any]:
+            os.mkdir(folder)
+            return call(folder)
+
+        self.finish(spec, _timed(self.timeout, export))
+
+    def save_together(self, exporter: Any, traced: list[tuple[dict, Any]]) -> None:
+        """Save one class's traced layers in its first layer's folder.
+
+        If that save raises, each layer is saved alone, so the one that cannot be saved
+        is the one refused; if it runs out of time, the first layer times out and the
+        others are never announced (the trusted side scores them as not run).
+        """
+        specs = [spec for spec, _ in traced]
+        first = specs[0]["id"]
+        self.progress.emit("bundle_start", ids=[spec["id"] for spec in specs])
+        folder = os.path.join(self.out, first)
+        result = _timed(self.timeout, _saving(exporter, [m for _, m in traced], folder))
+        if "metadata" in result:
+            for spec, metadata in zip(specs, result["metadata"], strict=True):
+                self.finish(spec, {"metadata": {**metadata, "bundle": first}})
+            return
+        if result["error"]["type"] == "SoftTimeout":
+            self.finish(specs[0], result)
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+        for spec, member in traced:
+            if _class_key(spec) in self.hung:
+                break
+            folder = os.path.join(self.out, spec["id"])
+            result = _timed(self.timeout, _saving(exporter, [member], folder))
+            if "metadata" in result:
+                result = {"metadata": result["metadata"][0]}
+            self.finish(spec, result)
+
+
+def _saving(exporter: Any, members: list[Any], folder: str) -> Any:
+    """The call that makes ``folder`` and saves ``members`` in it, for ``_timed``."""
+
+    def call() -> dict[str, Any]:
+        os.mkdir(folder)
+        return exportable.guarded(lambda: {"metadata": exporter.save_members(members, folder)})
+
+    return call
+
+
+def _class_key(spec: dict) -> tuple[str, str]:
+    return spec["exercise"], spec["framework"]
+
+
 def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progress: Progress):
     """Export every spec whose class was found, each under the check timeout.
 
     A class whose export runs out of time once is not exported again: a hanging forward
-    costs one timeout, not one per check.
+    costs one timeout, not one per check. Where the exporter saves a class's layers
+    together, each layer is traced (and announced started) in turn, and all are announced
+    done once their one save is written.
     """
-    hung: set[tuple[str, str]] = set()
+    exports = Exports(out, timeout, progress)
+    traced: list[tuple[dict, Any]] = []  # the current class's layers, waiting for their save
     for spec in specs:
-        key = (spec["exercise"], spec["framework"])
+        key = _class_key(spec)
+        if traced and key != _class_key(traced[0][0]):
+            exports.save_together(EXPORTERS[traced[0][0]["framework"]], traced)
+            traced = []
         layer_class = found.get(key)
-        if layer_class is None or key in hung:
+        if layer_class is None or key in exports.hung:
             continue
-        folder = os.path.join(out, spec["id"])
+        exporter = EXPORTERS[spec["framework"]]
         progress.emit("export_start", id=spec["id"])
-        try:
-            os.mkdir(folder)
-            _alarm(timeout)
-            try:
-                exporter = EXPORTERS[spec["framework"]]
-                result = exportable.export_one(exporter, layer_class, spec, folder)
-            finally:
-                _alarm(0)
-        except SoftTimeout:
-            result = {"error": {"stage": "export", "type": "SoftTimeout", "message": ""}}
-        except OSError as error:
-            message = exportable.clean_message(error)
-            result = {
-                "error": {"stage": "export", "type": type(error).__name__, "message": message}
-            }
-        if result.get("error", {}).get("type") == "SoftTimeout":
-            hung.add(key)
-        try:
-            with open(os.path.join(out, f"{spec['id']}.json"), "w", encoding="utf-8") as handle:
-                json.dump(result, handle, allow_nan=False, default=str)
-        except (OSError, ValueError, TypeError):
-            pass  # no metadata: the trusted side reports the export as missing
-        progress.emit("export_done", id=spec["id"])
+        if hasattr(exporter, "save_members"):
+            trace = functools.partial(exportable.trace_one, exporter, layer_class, spec)
+            result = _timed(timeout, trace)
+            if "member" in result:
+                traced.append((spec, result["member"]))
+            else:
+                exports.finish(spec, result)
+        else:
+            exports.export_alone(
+                spec, functools.partial(exportable.export_one, exporter, layer_class, spec)
+            )
+    if traced:
+        exports.save_together(EXPORTERS[traced[0][0]["framework"]], traced)
 
 
 def seed_generators(seed: int) -> None:

@@ -19,12 +19,21 @@ def _failure(stage: str, kind: str, error: BaseException) -> dict[str, Any]:
     }
 
 
-def apply_graph(module: Any, folder: str, metadata: Any, request: dict[str, Any]) -> dict:
-    """``module.evaluate`` on the graph in ``folder``; errors become ``{"error": ...}``."""
+def apply_graph(
+    module: Any,
+    folder: str,
+    metadata: Any,
+    request: dict[str, Any],
+    loaded: dict[str, Any] | None = None,
+) -> dict:
+    """``module.evaluate`` on the graph in ``folder``; errors become ``{"error": ...}``.
+
+    ``loaded`` keeps the graphs one submission's jobs share (see ``eval_tensorflow``).
+    """
     try:
         if not isinstance(metadata, dict):
             raise GraphRefused("metadados do grafo ausentes ou mal formados")
-        return module.evaluate(folder, metadata, request)
+        return module.evaluate(folder, metadata, request, {} if loaded is None else loaded)
     except GraphRefused as error:
         return _failure("load", "GrafoRecusado", error)
     except LookupError as error:

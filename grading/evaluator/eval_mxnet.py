@@ -797,8 +797,12 @@ def _float_array(value: Any, what: str) -> np.ndarray:
     return array
 
 
-def evaluate(folder: str, metadata: Any, request: dict[str, Any]) -> dict[str, Any]:
+def evaluate(
+    folder: str, metadata: Any, request: dict[str, Any], loaded: Any = None
+) -> dict[str, Any]:
     """Apply the exported graph in ``folder`` to ``request``; plain arrays back.
+
+    ``loaded`` (graphs shared by a submission's jobs) is unused: each probe has its own.
 
     Raises :class:`GraphRefused` (before MXNet loads anything) for a refused graph or
     malformed metadata; ``LookupError``, ``ValueError`` or ``MXNetError`` when the graph

@@ -270,8 +270,13 @@ def _loss(torch: Any, exercise: str, out: Any, grad_output: np.ndarray | None) -
     return out.sum()
 
 
-def evaluate(folder: str, metadata: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    """Apply the exported layer in ``folder`` to ``request``; plain arrays out."""
+def evaluate(
+    folder: str, metadata: dict[str, Any], request: dict[str, Any], loaded: Any = None
+) -> dict[str, Any]:
+    """Apply the exported layer in ``folder`` to ``request``; plain arrays out.
+
+    ``loaded`` (graphs shared by a submission's jobs) is unused: each probe has its own.
+    """
     import torch
 
     module = load(folder)

@@ -22,8 +22,13 @@
    exercise's loss with TensorFlow's own autograd.
 
 The layout it expects is what ``grading/child/export_tensorflow.py`` writes: a root object
-with ``forward`` (the traced forward pass), ``params`` (the layer's weights, in the order
-of the metadata's ``params``) and ``captured`` (other variables the forward pass reads).
+whose list ``members`` holds one module per exported layer (a class's layers are saved
+together), each with ``forward`` (the traced forward pass), ``params`` (the layer's weights,
+in the order of the metadata's ``params``) and ``captured`` (other variables the forward
+pass reads); the metadata's ``member`` says which. A folder is checked and loaded once per
+submission (``loaded``, the cache ``grading/evaluator/main.py`` keeps for one command), so
+the members share one load; a weight a job sets is put back when the job ends, and a job
+that fails midway drops the loaded graph, so no job sees another's inputs.
 
 Imports the standard library and NumPy at import time; TensorFlow inside the functions.
 """
@@ -49,7 +54,9 @@ except ImportError:  # copied alone into the sandbox, beside refusal.py and quie
     from quiet import quiet_tensorflow
     from refusal import GraphRefused
 
-FORMAT = "tensorflow-saved-model/1"
+FORMAT = "tensorflow-saved-model/2"
+MEMBERS_ATTRIBUTE = "members"
+MAX_MEMBERS = 64
 FUNCTION_ATTRIBUTE = "forward"
 PARAMS_ATTRIBUTE = "params"
 
@@ -553,32 +560,88 @@ def _loss(tf, exercise: str, out: Any, grad_output: Any) -> Any:
     return tf.reduce_sum(tf.math.real(out)) + tf.reduce_sum(tf.math.imag(out))
 
 
-def evaluate(folder: str, metadata: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """Check, load and apply the exported layer in ``folder`` to the request's input."""
-    weight_name, weight_index = _check_metadata(metadata)
+def _member_index(metadata: dict[str, Any]) -> int:
+    index = metadata.get("member")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < MAX_MEMBERS:
+        raise _refuse("metadados da exportação sem o índice do membro")
+    return index
+
+
+def load(folder: str) -> Any:
+    """Check the SavedModel in ``folder``, then load a private copy; or GraphRefused."""
     files = read_folder(folder)
     check_saved_model(parse_saved_model(files["saved_model.pb"]))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
+    # Grappler's rewrites cost more than these small graphs take to run, on each first call
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     copy = _write_copy(files)
     try:
         with quiet_tensorflow():
             try:
-                loaded = tf.saved_model.load(copy)
+                return tf.saved_model.load(copy)
             except Exception as error:
                 raise _refuse(
                     f"o TensorFlow não carregou o grafo ({type(error).__name__})"
                 ) from None
-            return _apply(tf, loaded, weight_name, weight_index, request)
     finally:
         shutil.rmtree(copy, ignore_errors=True)
+
+
+def _member(root: Any, index: int) -> Any:
+    members = getattr(root, MEMBERS_ATTRIBUTE, None)
+    try:
+        return members[index]
+    except (TypeError, IndexError, KeyError):
+        raise _refuse(f"o grafo não tem o membro {index} da lista {MEMBERS_ATTRIBUTE}") from None
+
+
+def evaluate(
+    folder: str, metadata: Any, request: dict[str, Any], loaded: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check, load and apply the exported layer in ``folder`` to the request's input.
+
+    ``loaded`` maps a folder already loaded for this submission to its root (or to its
+    refusal), so the members of one folder share one check and one load.
+    """
+    weight_name, weight_index = _check_metadata(metadata)
+    index = _member_index(metadata)
+    loaded = {} if loaded is None else loaded
+    if folder not in loaded:
+        try:
+            loaded[folder] = load(folder)
+        except GraphRefused as refusal:
+            loaded[folder] = refusal
+    root = loaded[folder]
+    if isinstance(root, GraphRefused):
+        raise GraphRefused(str(root))
+    member = _member(root, index)
+    import tensorflow as tf
+
+    try:
+        with quiet_tensorflow():
+            return _apply(tf, member, weight_name, weight_index, request)
+    except BaseException:
+        loaded.pop(folder, None)  # stopped midway: a weight may not have been put back
+        raise
+
+
+def _concrete(tf, forward: Any) -> Any:
+    """The one concrete function of the restored ``forward``, called without a retrace."""
+    if isinstance(forward, tf.types.experimental.ConcreteFunction):
+        return forward
+    concrete = list(getattr(forward, "concrete_functions", None) or [])
+    if len(concrete) != 1 or not callable(forward):
+        raise _refuse(f"o grafo não tem a função {FUNCTION_ATTRIBUTE} com uma só assinatura")
+    return concrete[0]
 
 
 def _apply(tf, loaded, weight_name, weight_index, request) -> dict[str, Any]:
     forward = getattr(loaded, FUNCTION_ATTRIBUTE, None)
     if forward is None or not callable(forward):
         raise _refuse(f"o grafo não tem a função {FUNCTION_ATTRIBUTE}")
+    forward = _concrete(tf, forward)
     variables = list(getattr(loaded, PARAMS_ATTRIBUTE, None) or [])
     if not all(isinstance(v, tf.Variable) for v in variables):
         raise _refuse(f"{PARAMS_ATTRIBUTE} do grafo não são variáveis")
@@ -600,7 +663,17 @@ def _apply(tf, loaded, weight_name, weight_index, request) -> dict[str, Any]:
     if request.get("set_weight") is not None:
         if weight is None:
             raise LookupError("nenhum parâmetro chamado weight")
+        kept = _to_numpy(tf, weight)
         weight.assign(np.asarray(request["set_weight"], dtype=weight.dtype.as_numpy_dtype))
+        try:
+            return _run(tf, forward, weight, request, response)
+        finally:
+            weight.assign(kept)  # the members of one load share nothing else the job changed
+    return _run(tf, forward, weight, request, response)
+
+
+def _run(tf, forward, weight, request, response) -> dict[str, Any]:
+    """Apply ``forward`` (and its gradients) to the request; fill in ``response``."""
     if weight is not None:
         response["weight"] = _to_numpy(tf, weight)
     X = tf.constant(np.asarray(request["X"]))

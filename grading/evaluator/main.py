@@ -72,17 +72,26 @@ def emit(handle: Any, event: str, **fields: Any) -> None:
 
 
 def run_jobs(modules: dict, command: dict, exports: str, requests_dir: str, responses: str):
-    """Apply each job's graph to its request; write the responses and the progress log."""
+    """Apply each job's graph to its request; write the responses and the progress log.
+
+    A job's graph is in ``exports/<folder>``, where the trusted side says (jobs of one class
+    may share one); what is loaded serves only this command, never another submission.
+    """
     with open(os.path.join(responses, command["progress"]), "a", encoding="utf-8") as log:
         requests = load_requests(requests_dir)
         emit(log, "imported")
+        loaded: dict[str, Any] = {}  # graphs this command's jobs share, loaded once
         for job in command["jobs"]:
             emit(log, "job_start", id=job["id"])
-            folder = os.path.join(exports, job["id"])
+            folder = os.path.join(exports, job.get("folder", job["id"]))
             signal.setitimer(signal.ITIMER_REAL, command["timeout"], 0.5)
             try:
                 response = apply.apply_graph(
-                    modules[job["framework"]], folder, job["metadata"], requests[job["id"]]
+                    modules[job["framework"]],
+                    folder,
+                    job["metadata"],
+                    requests[job["id"]],
+                    loaded,
                 )
             except SoftTimeout:
                 response = {"error": {"stage": "evaluate", "type": "SoftTimeout", "message": ""}}

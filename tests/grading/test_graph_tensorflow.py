@@ -242,9 +242,10 @@ def test_metadata_and_restored_params(tmp_path):
     got = ev.evaluate(str(tmp_path), meta, reduction_request(np.random.default_rng(2)))
     assert got["params"] == meta["params"]
     assert got["weight_named"] is True and got["output_is_tensor"] is True
-    assert (ex.FUNCTION_ATTRIBUTE, ex.PARAMS_ATTRIBUTE) == (
+    assert (ex.FUNCTION_ATTRIBUTE, ex.PARAMS_ATTRIBUTE, ex.MEMBERS_ATTRIBUTE) == (
         ev.FUNCTION_ATTRIBUTE,
         ev.PARAMS_ATTRIBUTE,
+        ev.MEMBERS_ATTRIBUTE,
     )
 
 
@@ -428,7 +429,7 @@ def test_graph_incompatibility_classifier():
 
 # --- hand-made and tampered graphs ------------------------------------------------------
 
-META = {"format": ev.FORMAT, "params": [], "weight": None, "weight_index": None}
+META = {"format": ev.FORMAT, "params": [], "weight": None, "weight_index": None, "member": 0}
 
 
 class LoaderCalled(Exception):
@@ -448,13 +449,15 @@ def forbid_loader(monkeypatch) -> list:
 
 
 def save_module(folder: Path, body, shape=(2, 3)) -> Path:
-    """A root tf.Module with ``forward = tf.function(body)``, as the exporter lays it out."""
+    """``members``: one tf.Module with ``forward = tf.function(body)``, as the exporter does."""
     module = tf.Module()
     module.params = []
     module.forward = tf.function(body, input_signature=[tf.TensorSpec(shape, tf.float32)])
+    root = tf.Module()
+    root.members = [module]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tf.saved_model.save(module, str(folder), signatures={})
+        tf.saved_model.save(root, str(folder), signatures={})
     return folder
 
 
@@ -535,10 +538,19 @@ def test_loader_reads_a_private_copy(tmp_path, monkeypatch):
     assert not os.path.exists(paths[0])  # removed after the evaluation
 
 
-def _exported(tmp_path: Path) -> tuple[Path, dict]:
+def _exported(tmp_path: Path, saver: bool = False) -> tuple[Path, dict]:
+    """The reference layer exported; with ``saver``, saved as ``tf.saved_model.save`` does
+    by default, with the saver functions the exporter leaves out (a student may not)."""
     cls = load_class(catalogue.reference_source("TensorReduction", "tensorflow"), "TensorReduction")
     folder = tmp_path / "model"
-    return folder, export(cls, "TensorReduction", folder)
+    if not saver:
+        return folder, export(cls, "TensorReduction", folder)
+    the_spec = spec("TensorReduction", [SIZES["batch"], SIZES["in_units"]])
+    member = ex.trace_layer(cls, "TensorReduction", the_spec)
+    root = tf.Module()
+    root.members = [member.module]
+    tf.saved_model.save(root, str(folder), signatures={})
+    return folder, {**member.metadata, "member": 0}
 
 
 def _rewrite(folder: Path, edit) -> None:
@@ -592,7 +604,7 @@ TAMPERINGS = {
 
 @pytest.mark.parametrize("name", sorted(TAMPERINGS))
 def test_tampered_graphs_are_refused(name, tmp_path, monkeypatch):
-    folder, meta = _exported(tmp_path)
+    folder, meta = _exported(tmp_path, saver="saver" in name)
     request = reduction_request(np.random.default_rng(11))
     ev.evaluate(str(folder), meta, request)  # the control: intact, it evaluates
     _rewrite(folder, TAMPERINGS[name])

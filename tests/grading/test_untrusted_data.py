@@ -120,7 +120,18 @@ def test_a_hang_is_blamed_on_the_export_started_last():
         {"event": "export_done", "id": "nunca-comecou"},
         {"event": "export_start", "id": "b"},
     ]
-    assert runs._progress(events, "export_start", "export_done") == (["a"], "b")
+    assert runs._progress(events, "export_start", "export_done") == (["a"], ["b"])
+
+
+def test_layers_waiting_for_a_shared_save_are_not_blamed():
+    """Traced layers wait for their class's one save: a hang blames the last one started."""
+    events = [
+        {"event": "export_start", "id": "a"},
+        {"event": "export_start", "id": "b"},
+        {"event": "export_start", "id": "c"},
+        {"event": "export_done", "id": "a"},
+    ]
+    assert runs._progress(events, "export_start", "export_done") == (["a"], ["b", "c"])
 
 
 def test_nan_in_an_event_is_refused(tmp_path):
