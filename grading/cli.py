@@ -25,7 +25,6 @@ from grading.results import plural
 from grading.sandbox import Limits, isolation_mode
 from grading.serve import EvaluatorPool
 from grading.shards import WHOLE, Shard, parse_shard
-from grading.submission import SubmissionError, read_submission
 from grading.templates import TemplatePool, template_environment
 
 ISOLATION_TEXT = {
@@ -176,15 +175,6 @@ def _options(args: argparse.Namespace, seed: int) -> GradeOptions:
     return GradeOptions(seed=seed, framework=args.framework, limits=limits)
 
 
-def _frameworks_of(paths: list[Path]) -> tuple[str, ...]:
-    """The frameworks the batch's ``%%tab`` cells name (unreadable notebooks name none)."""
-    named: set[str] = set()
-    for path in paths:
-        with contextlib.suppress(SubmissionError):
-            named.update(read_submission(path).frameworks)
-    return tuple(named)
-
-
 def _grade_all(
     paths: list[Path], options: GradeOptions, args: argparse.Namespace
 ) -> tuple[list[SubmissionReport], list[str]]:
@@ -196,12 +186,11 @@ def _grade_all(
     progress = _progress(len(paths), args.quiet)
     evaluators = templates = None
     if not args.fresh_processes:
-        named = _frameworks_of(paths)
         if isolation_mode() == "namespaces":
             timeout = options.limits.import_timeout
             templates = TemplatePool(template_environment(), timeout)
-        evaluators = EvaluatorPool(  # one server per four grading threads
-            options.limits, preload=named, size=-(-args.jobs // 4), templates=templates
+        evaluators = EvaluatorPool(  # one server per framework per four grading threads
+            options.limits, size=-(-args.jobs // 4), templates=templates
         )
     options = dataclasses.replace(options, evaluators=evaluators, templates=templates)
     with contextlib.ExitStack() as stack:

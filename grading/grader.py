@@ -162,6 +162,19 @@ def _plan(submission, options: GradeOptions, state: RunState) -> dict[str, list[
     }
 
 
+def _student_processes(plan: dict[str, list[str]]) -> list[dict[str, list[str]]]:
+    """One student process per framework the notebook names, one after the other.
+
+    Each imports only its framework and runs only the cells of that framework's tab (and the
+    shared ones), in the same scratch folder: a tab that crashes or hangs costs only its own
+    checks, and a batch needs one template per framework, never one per set of them. A
+    notebook that names none runs in one process, which finds the classes' frameworks.
+    """
+    if len(plan["preload"]) <= 1:
+        return [plan]
+    return [{**plan, "frameworks": [f], "namespaces": [f], "preload": [f]} for f in plan["preload"]]
+
+
 def grade_submission(path: Path, options: GradeOptions) -> SubmissionReport:
     """Grade one notebook; never raises for anything the submission does."""
     started = time.monotonic()
@@ -184,18 +197,19 @@ def grade_submission(path: Path, options: GradeOptions) -> SubmissionReport:
                 for c in submission.cells
             ]
             deadline = started + options.limits.submission_timeout
-            runs.run_student(
-                sandbox,
-                folders,
-                probes,
-                plan,
-                cells,
-                options.limits,
-                deadline,
-                state,
-                options.templates,
-                options.seed,
-            )
+            for part in _student_processes(plan):
+                runs.run_student(
+                    sandbox,
+                    folders,
+                    {p: probe for p, probe in probes.items() if probe[1] in part["frameworks"]},
+                    part,
+                    cells,
+                    options.limits,
+                    deadline,
+                    state,
+                    options.templates,
+                    options.seed,
+                )
             runs.run_evaluator(
                 sandbox, folders, probes, options.limits, deadline, state, options.evaluators
             )

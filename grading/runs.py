@@ -65,6 +65,7 @@ class RunState:
     status: str = "ok"
     timings: dict[str, float] = field(default_factory=dict)
     log: str = ""
+    starts: int = 0  # student processes started, each with its own progress file
 
 
 def _add_time(state: RunState, name: str, begin: Any, end: Any) -> None:
@@ -281,9 +282,11 @@ def run_student(
     pending = list(probes)
     attempt = 0
     skip: list[list[Any]] = []
+    earlier_log = state.log  # of another framework's process
     while pending and time.monotonic() < deadline:
         attempt += 1
-        events = f"progress-{attempt}.jsonl"
+        state.starts += 1
+        events = f"progress-{state.starts}.jsonl"
         config = {
             "seed": seed,
             "skip": skip,
@@ -308,7 +311,8 @@ def run_student(
         )
         _record_timings(state, run, launched, STUDENT_SPANS)
         dropped = f"\n[… {run.output_dropped} bytes omitidos]" if run.output_dropped else ""
-        state.log = scrub_log(run.output, str(sandbox.root)) + dropped
+        log = scrub_log(run.output, str(sandbox.root)) + dropped
+        state.log = "\n".join(part for part in (earlier_log, log) if part)
         _record_cells(state, run.events, attempt == 1)
         done, unfinished = _progress(run.events, "export_start", "export_done")
         for probe_id in done:
@@ -400,10 +404,22 @@ def run_evaluator(
 ) -> None:
     """Apply every exported graph to its trusted request in the evaluator.
 
-    With ``pool`` (a ``grading.serve.EvaluatorPool``) a long-lived evaluator of the batch
-    does it; without, a fresh one started for this submission.
+    With ``pool`` (a ``grading.serve.EvaluatorPool``) long-lived evaluators of the batch do
+    it, one per framework (each forked from that framework's template); without, a fresh
+    one started for this submission.
     """
     pending = [p for p, export in state.exports.items() if "metadata" in export]
+    if pool is None:
+        _evaluate(sandbox, folders, probes, pending, limits, deadline, state, None)
+        return
+    for framework in FRAMEWORKS:
+        group = [p for p in pending if probes[p][1] == framework]
+        if group:
+            _evaluate(sandbox, folders, probes, group, limits, deadline, state, pool)
+
+
+def _evaluate(sandbox, folders, probes, pending, limits, deadline, state, pool) -> None:
+    """``run_evaluator`` for the probes ``pending``, restarting after a hang or a crash."""
     attempt = 0
     while pending and time.monotonic() < deadline:
         attempt += 1

@@ -78,6 +78,7 @@ class EvaluatorServer:
         """``templates`` (a ``grading.templates.TemplatePool``, namespaces mode): fork the
         server from the template of its frameworks instead of importing them again."""
         self.frameworks = [f for f in FRAMEWORKS if f in frameworks]  # MXNet before TF
+        self.key = tuple(self.frameworks)  # the set it was started for, which its pool keeps
         self.sandbox = Sandbox(limits, **({"mode": mode} if mode else {}))
         self.inbox = self.sandbox.folder("inbox", mode=0o755)
         self.outbox = self.sandbox.folder("outbox", mode=0o755)
@@ -97,11 +98,6 @@ class EvaluatorServer:
     @property
     def alive(self) -> bool:
         return self.running.process.poll() is None
-
-    def covers(self, frameworks: list[str]) -> bool:
-        """Alive, and able to load ``frameworks`` (MXNet cannot load after TensorFlow)."""
-        late_mxnet = "mxnet" in frameworks and "mxnet" not in self.frameworks
-        return self.alive and not (late_mxnet and "tensorflow" in self.frameworks)
 
     def evaluate(
         self,
@@ -146,67 +142,57 @@ class EvaluatorServer:
 
 
 class EvaluatorPool:
-    """At most ``size`` evaluators shared by a batch's grading threads.
+    """Long-lived evaluators for a batch: at most ``size`` for each set of frameworks.
 
-    An evaluation is short beside running a notebook, so a few servers serve many threads;
-    a thread that finds every server busy waits for one.
+    The trusted side sends a server one framework's jobs at a time (``grading.runs``), so
+    each server imports one framework, forked from that framework's template: a batch never
+    needs a template for a set of frameworks. An evaluation is short beside running a
+    notebook, so a few servers serve many threads; a thread that finds every server of its
+    frameworks busy waits for one.
     """
 
     def __init__(
-        self,
-        limits: Limits,
-        mode: str | None = None,
-        preload: tuple[str, ...] = (),
-        size: int = 1,
-        templates: Any = None,
+        self, limits: Limits, mode: str | None = None, size: int = 1, templates: Any = None
     ):
-        """``preload``: frameworks every server imports at start (the batch's, if known);
-        ``templates``: the batch's ``TemplatePool``, to fork servers from."""
-        self.limits, self.mode, self.preload = limits, mode, set(preload)
-        self.templates = templates
+        """``templates``: the batch's ``TemplatePool``, to fork servers from."""
+        self.limits, self.mode, self.templates = limits, mode, templates
         self.size = max(size, 1)
-        self.idle: list[EvaluatorServer] = []
-        self.count = 0  # servers alive, idle or lent
+        self.idle: dict[tuple[str, ...], list[EvaluatorServer]] = {}
+        self.count: dict[tuple[str, ...], int] = {}  # servers alive, idle or lent, per set
         self.changed = threading.Condition()
 
     def acquire(self, frameworks: list[str]) -> EvaluatorServer:
-        """A server that has the frameworks; a new one (MXNet first, then TF) if there is room."""
+        """An idle server of exactly ``frameworks``, or a new one if there is room."""
+        key = tuple(f for f in FRAMEWORKS if f in frameworks)  # MXNet before TensorFlow
         with self.changed:
             while True:
-                for server in self.idle:
-                    if server.covers(frameworks):
-                        self.idle.remove(server)
-                        return server
-                if self.count < self.size or self.idle:
+                idle = self.idle.setdefault(key, [])
+                if idle:
+                    return idle.pop()
+                if self.count.get(key, 0) < self.size:
                     break
                 self.changed.wait()
-            wanted = set(frameworks) | self.preload
-            if self.count >= self.size:  # widen an idle server's frameworks instead
-                old = self.idle.pop(0)
-                wanted |= set(old.frameworks) if old.alive else set()
-                old.close()
-                self.count -= 1
-            self.count += 1
+            self.count[key] = self.count.get(key, 0) + 1
         try:
-            return EvaluatorServer(self.limits, sorted(wanted), self.mode, self.templates)
+            return EvaluatorServer(self.limits, list(key), self.mode, self.templates)
         except BaseException:
             with self.changed:
-                self.count -= 1
+                self.count[key] -= 1
                 self.changed.notify_all()
             raise
 
     def release(self, server: EvaluatorServer) -> None:
         with self.changed:
             if server.alive:
-                self.idle.append(server)
+                self.idle.setdefault(server.key, []).append(server)
             else:
                 server.close()
-                self.count -= 1
+                self.count[server.key] -= 1
             self.changed.notify_all()
 
     def close(self) -> None:
         with self.changed:
-            servers, self.idle = self.idle, []
-            self.count = 0
+            servers = [server for idle in self.idle.values() for server in idle]
+            self.idle, self.count = {}, {}
         for server in servers:
             server.close()

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -98,7 +95,6 @@ class Template:
         )
         self.exits: dict[int, int] = {}
         self.spawned: dict[str, int] = {}
-        self.derived_ready: set[str] = set()
         self.ready = False
         self.changed = threading.Condition()
         self.writing = threading.Lock()
@@ -129,8 +125,6 @@ class Template:
                     report = json.loads(text)
                     if "spawned" in report:
                         self.spawned[report["id"]] = report["spawned"]
-                    elif "ready" in report:
-                        self.derived_ready.add(report["ready"])
                     elif "exited" in report:
                         self.exits[report["exited"]] = report["code"]
                 self.changed.notify_all()
@@ -162,47 +156,12 @@ class Template:
             self.process.stdout.close()
 
 
-class DerivedTemplate(Template):
-    """A template forked from ``base`` that imports there the rest of its frameworks.
-
-    ``base``'s frameworks start this one's in book order (MXNet, then PyTorch, then
-    TensorFlow), so the imports happen in the order a fresh student process makes them,
-    and those of ``base`` are not paid again. Commands and reports go through ``base``.
-    """
-
-    def __init__(self, base: Template, frameworks: list[str], timeout: float):
-        self.base, self.frameworks = base, frameworks
-        self.id = secrets.token_hex(8)
-        self.exits, self.spawned, self.changed = base.exits, base.spawned, base.changed
-        self.pid: int | None = None
-        base._write({"derive": frameworks, "id": self.id})
-        base._wait(lambda: self.id in base.derived_ready, timeout)
-        with self.changed:
-            self.pid = self.spawned.pop(self.id, None)
-        if self.id not in base.derived_ready:
-            self.close()
-            raise RuntimeError(f"o modelo do processo do aluno não iniciou ({frameworks})")
-
-    @property
-    def alive(self) -> bool:
-        return self.base.alive and self.pid is not None and self.pid not in self.exits
-
-    def _write(self, message: dict[str, Any]) -> None:
-        self.base._write({**message, "via": self.id})
-
-    def close(self) -> None:
-        """Kill this template; its children die with it (parent-death signal)."""
-        if self.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-
-
 class TemplatePool:
     """Templates for the sets of frameworks a batch's submissions need, started on demand.
 
     Templates of different sets start in parallel; threads wanting the same set wait for it.
-    A set of several frameworks is derived from the template of its first one (started for
-    it if the batch has none), which then imports once what both need.
+    The grader asks only for one framework at a time (or none): a notebook with several
+    tabs runs one student process per framework (``grading.grader``).
     """
 
     def __init__(self, environment: dict[str, str], timeout: float):
@@ -219,11 +178,7 @@ class TemplatePool:
         with starting:
             template = self.templates.get(key)
             if template is None or not template.alive:
-                if len(key) > 1:  # fork it from the template of its first framework
-                    base = self.get(list(key[:1]))
-                    template = DerivedTemplate(base, list(key), self.timeout)
-                else:
-                    template = Template(list(key), self.environment, self.timeout)
+                template = Template(list(key), self.environment, self.timeout)
                 with self.lock:
                     self.templates[key] = template
             return template

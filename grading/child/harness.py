@@ -230,8 +230,11 @@ def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progre
     done once their one save is written.
     """
     exports = Exports(out, timeout, progress)
-    traced: list[tuple[dict, Any]] = []  # the current class's layers, waiting for their save
+    classes: dict[tuple[str, str], int] = {}
     for spec in specs:
+        classes.setdefault(_class_key(spec), len(classes))
+    traced: list[tuple[dict, Any]] = []  # the current class's layers, waiting for their save
+    for spec in sorted(specs, key=lambda spec: classes[_class_key(spec)]):  # class by class
         key = _class_key(spec)
         if traced and key != _class_key(traced[0][0]):
             exports.save_together(EXPORTERS[traced[0][0]["framework"]], traced)

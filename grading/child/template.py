@@ -14,11 +14,8 @@ instead a batch's long-lived evaluator (``grading/evaluator/main.py``, which the
 itself as the evaluator), from a zygote forked right after the imports (see
 ``start_zygote``): it shares the imports, never a process that ran student code.
 
-A command ``{"derive": frameworks, "id": ...}`` forks a template for a longer set whose
-start is this one's (MXNet, then PyTorch and TensorFlow): it imports only the rest, and
-takes the commands that carry ``"via": id``. Lines on standard output: ``ready``, then
-``{"spawned": pid, "id": ...}`` and ``{"exited": pid, "code": ...}`` (``{"ready": id}``
-for a derived template), from this process and from the ones it forked.
+Lines on standard output: ``ready``, then ``{"spawned": pid, "id": ...}`` and
+``{"exited": pid, "code": ...}``, from this process and from the ones it forked.
 """
 
 from __future__ import annotations
@@ -153,68 +150,28 @@ def start_zygote() -> int:
     return write_end
 
 
-def start_derived(command: dict[str, Any], loaded: list[str]) -> int:
-    """Fork a template for a longer set of frameworks; return the pipe of its commands.
-
-    ``loaded`` (this template's frameworks) must be the start of ``command["derive"]`` in
-    book order, so the derived template imports the rest in the order a fresh student
-    process would. It reports on this template's output, ``{"ready": id}`` first.
-    """
-    global _OUTPUT
-    read_end, write_end = os.pipe()
-    sys.stdout.flush()
-    pid = os.fork()
-    if pid == 0:
-        _OUTPUT = threading.Lock()  # the reaper thread may have held it at the fork
-        os.close(write_end)
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # dies with the template
-        try:
-            commands = os.fdopen(read_end, encoding="utf-8")
-            serve_template(command["derive"], loaded, commands, command["id"])
-        finally:
-            os._exit(0)
-    os.close(read_end)
-    say({"spawned": pid, "id": command["id"]})
-    return write_end
-
-
-def serve_template(
-    frameworks: list[str], loaded: list[str], commands: Any, ready_id: str | None = None
-) -> None:
-    """Import ``frameworks`` not yet ``loaded``, warm them up, then fork on each command."""
-    added = [f for f in frameworks if f not in loaded]
-    for framework in added:  # book order: MXNet must load before TensorFlow
+def serve_template(frameworks: list[str], commands: Any) -> None:
+    """Import ``frameworks``, warm them up, then fork on each command."""
+    for framework in frameworks:  # book order: MXNet must load before TensorFlow
         __import__(harness.IMPORT_NAMES[framework])
     zygote = os.fdopen(start_zygote(), "w", encoding="utf-8")
-    warmup.warm_up({f: harness.EXPORTERS[f] for f in added}, harness.exportable.export_one)
+    warmup.warm_up({f: harness.EXPORTERS[f] for f in frameworks}, harness.exportable.export_one)
     threading.Thread(target=reap, daemon=True).start()
-    say("ready" if ready_id is None else {"ready": ready_id})
-    derived: dict[str, Any] = {}
+    say("ready")
     for line in commands:
         command = json.loads(line)
-        if "via" in command:  # for a template derived from this one
-            relay = derived.get(command.pop("via"))
-            line, target = json.dumps(command) + "\n", relay
-        elif "derive" in command:
-            pipe = os.fdopen(start_derived(command, frameworks), "w", encoding="utf-8")
-            derived[command["id"]] = pipe
-            continue
-        elif command.get("program") == "evaluator":
-            target = zygote
+        if command.get("program") == "evaluator":
+            with contextlib.suppress(OSError):  # the zygote died: the server never starts
+                zygote.write(line if line.endswith("\n") else line + "\n")
+                zygote.flush()
         else:
             fork_child(command)
-            continue
-        if target is not None:
-            with contextlib.suppress(OSError):  # a derived template that died
-                target.write(line if line.endswith("\n") else line + "\n")
-                target.flush()
 
 
 def main() -> None:
     setup = json.loads(sys.stdin.readline())
     harness.load_exporters(set(harness.EXPORTERS) | set(harness.IMPORT_NAMES))
-    serve_template(setup["frameworks"], [], sys.stdin)
+    serve_template(setup["frameworks"], sys.stdin)
 
 
 if __name__ == "__main__":

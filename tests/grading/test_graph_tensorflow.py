@@ -791,3 +791,134 @@ def test_standalone_round_trip_in_two_processes(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+
+
+# --- a class's layers saved together ----------------------------------------------------
+
+
+def _reference_members(count: int) -> list:
+    """``count`` traced reference layers (each its own weights), as the student process has."""
+    cls = load_class(catalogue.reference_source("TensorReduction", "tensorflow"), "TensorReduction")
+    the_spec = spec("TensorReduction", [SIZES["batch"], SIZES["in_units"]])
+    return [ex.trace_layer(cls, "TensorReduction", the_spec) for _ in range(count)]
+
+
+def spy_loader(monkeypatch) -> list:
+    """Count the calls of tf.saved_model.load (and still load)."""
+    real, calls = tf.saved_model.load, []
+
+    def spy(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(tf.saved_model, "load", spy)
+    return calls
+
+
+def test_members_of_one_folder_share_one_check_and_one_load(tmp_path, monkeypatch):
+    members = _reference_members(3)
+    together = ex.save_members(members, str(tmp_path / "juntos"))
+    alone = [ex.save_members([m], str(tmp_path / f"so-{i}"))[0] for i, m in enumerate(members)]
+    assert [meta["member"] for meta in together] == [0, 1, 2]
+    requests = [reduction_request(np.random.default_rng(20 + i)) for i in range(3)]
+    expected = [
+        ev.evaluate(str(tmp_path / f"so-{i}"), meta, request)
+        for i, (meta, request) in enumerate(zip(alone, requests, strict=True))
+    ]
+    checked = []
+    real_check = ev.check_saved_model
+    monkeypatch.setattr(
+        ev, "check_saved_model", lambda proto: checked.append(1) or real_check(proto)
+    )
+    loads, loaded = spy_loader(monkeypatch), {}
+    for meta, request, want in zip(together, requests, expected, strict=True):
+        got = ev.evaluate(str(tmp_path / "juntos"), meta, request, loaded)
+        for key in ("output", "weight", "grad_X", "grad_weight"):
+            np.testing.assert_array_equal(got[key], want[key])
+    assert len(loads) == 1 and len(checked) == 1
+
+
+def test_a_weight_one_job_sets_is_put_back_before_the_next(tmp_path):
+    """Two members reading one variable: a job's trusted weight must not reach the next job,
+    whose initial weights the `parameter` check judges."""
+    n, k, b = SIZES["in_units"], SIZES["units"], SIZES["batch"]
+    initial = np.full((n, n, k), 0.5, np.float32)
+    shared = tf.Variable(initial, name="weight")
+    root = tf.Module()
+    root.members = []
+    for _ in range(2):
+        function = tf.function(
+            lambda X: tf.einsum("bi,bj,ijk->bk", X, X, shared),
+            input_signature=[tf.TensorSpec([b, n], tf.float32)],
+        )
+        member = tf.Module()
+        member.params, member.captured = [shared], []
+        member.forward = function.get_concrete_function()
+        root.members.append(member)
+    tf.saved_model.save(root, str(tmp_path), signatures={})
+    meta = {**META, "weight": "weight", "weight_index": 0}
+    loaded = {}
+    setting = reduction_request(np.random.default_rng(30))
+    got = ev.evaluate(str(tmp_path), meta, setting, loaded)
+    np.testing.assert_array_equal(got["weight"], setting["set_weight"])
+    reading = reduction_request(np.random.default_rng(31), set_weight=False, grad=False)
+    got = ev.evaluate(str(tmp_path), {**meta, "member": 1}, reading, loaded)
+    np.testing.assert_array_equal(got["weight"], initial)
+    X = reading["X"]
+    np.testing.assert_allclose(got["output"], np.einsum("bi,bj,ijk->bk", X, X, initial), rtol=1e-5)
+
+
+def test_a_job_that_fails_midway_drops_the_loaded_graph(tmp_path, monkeypatch):
+    metas = ex.save_members(_reference_members(2), str(tmp_path))
+    loads, loaded = spy_loader(monkeypatch), {}
+    wrong = reduction_request(np.random.default_rng(32))
+    wrong["X"] = wrong["X"][:, :-1]  # a shape the graph refuses, after the weight was set
+    with pytest.raises(Exception):  # noqa: B017  (TensorFlow's own error)
+        ev.evaluate(str(tmp_path), metas[0], wrong, loaded)
+    assert loaded == {}
+    ev.evaluate(str(tmp_path), metas[1], reduction_request(np.random.default_rng(33)), loaded)
+    assert len(loads) == 2
+
+
+def test_a_refused_folder_refuses_every_member_without_loading(tmp_path, monkeypatch):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("senha", encoding="utf-8")
+    folder = save_module(tmp_path / "model", _hostile_bodies(str(secret))["read_file"])
+    calls, loaded = forbid_loader(monkeypatch), {}
+    checked = []
+    real_check = ev.check_saved_model
+    monkeypatch.setattr(
+        ev, "check_saved_model", lambda proto: checked.append(1) or real_check(proto)
+    )
+    for _ in range(3):
+        with pytest.raises(GraphRefused, match="ReadFile"):
+            ev.evaluate(
+                str(folder), META, fourier_request(np.random.default_rng(8), [2, 3]), loaded
+            )
+    assert calls == [] and len(checked) == 1
+
+
+@pytest.mark.parametrize("member", [1, -1, True, "0", None])
+def test_a_member_the_folder_lacks_is_refused(member, tmp_path):
+    folder = save_module(tmp_path / "model", lambda x: x * 2)
+    with pytest.raises(GraphRefused, match="membro"):
+        ev.evaluate(
+            str(folder),
+            {**META, "member": member},
+            fourier_request(np.random.default_rng(9), [2, 3]),
+        )
+
+
+def test_a_forward_with_two_signatures_is_refused(tmp_path):
+    module = tf.Module()
+    module.params = []
+    module.forward = tf.function(lambda x: x * 2)
+    module.forward.get_concrete_function(tf.TensorSpec([2, 3], tf.float32))
+    module.forward.get_concrete_function(tf.TensorSpec([4, 3], tf.float32))
+    root = tf.Module()
+    root.members = [module]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tf.saved_model.save(root, str(tmp_path), signatures={})
+    with pytest.raises(GraphRefused, match="uma só assinatura"):
+        ev.evaluate(str(tmp_path), META, fourier_request(np.random.default_rng(9), [2, 3]))

@@ -28,6 +28,12 @@ def _wrong(name: str) -> str:
     return "%%tab pytorch\n" + impl.source
 
 
+# each tab reports the frameworks its process has imported (its namespace's, and no other)
+IMPORTED = (
+    "import sys\n"
+    "raise RuntimeError('importados: ' + ','.join(\n"
+    "    m for m in ('mxnet', 'torch', 'tensorflow') if m in sys.modules))"
+)
 WHO_AM_I = (
     "%%tab pytorch\nimport os\n"
     "raise RuntimeError(f'eu: pid {os.getpid()} uid {os.getuid()} ppid {os.getppid()}')"
@@ -45,6 +51,7 @@ def both(tmp_path_factory, helpers):
         "errado": [_wrong("floor_half"), _wrong("weight_data")],
         "sai": ["%%tab pytorch\nimport os\nos._exit(4)", _ref("FourierHalf", "pytorch")],
         "quem": [WHO_AM_I, _ref("TensorReduction", "pytorch")],
+        "importados": [f"%%tab {f}\n{IMPORTED}" for f in catalogue.FRAMEWORKS],
     }
     for name, cells in notebooks.items():
         helpers.write_notebook(folder / f"{name}.ipynb", cells)
@@ -143,22 +150,10 @@ def test_a_batch_evaluator_is_forked_from_the_template_then_isolated_as_the_eval
         templates.close()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="templates run in the namespaces mode")
-def test_a_template_of_several_frameworks_is_derived_from_the_first_ones():
-    from grading.templates import DerivedTemplate, Template, TemplatePool, template_environment
-
-    templates = TemplatePool(template_environment(), sandbox.Limits().import_timeout)
-    try:
-        both = templates.get(["tensorflow", "mxnet"])
-        base = templates.get(["mxnet"])
-        assert isinstance(both, DerivedTemplate) and both.base is base
-        assert type(base) is Template and both.frameworks == ["mxnet", "tensorflow"]
-        assert both.alive and both.pid not in (None, base.process.pid)
-        base.close()  # a derived template dies with its base (parent-death signal)
-        deadline = time.monotonic() + 30
-        while _running(both.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _running(both.pid) and not both.alive
-        assert isinstance(templates.get(["mxnet", "tensorflow"]), DerivedTemplate)  # anew
-    finally:
-        templates.close()
+def test_each_tab_of_a_notebook_runs_in_a_process_of_its_framework_only(both):
+    """A notebook with three tabs: three student processes, each with one framework."""
+    _, outs = both
+    for mode, out in outs.items():
+        text = (out / "importados" / "feedback.md").read_text(encoding="utf-8")
+        found = re.findall(r"importados: ([a-z,]*)", text.replace("\\", ""))
+        assert sorted(found) == ["mxnet", "tensorflow", "torch"], (mode, text)

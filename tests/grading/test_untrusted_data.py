@@ -210,3 +210,14 @@ def test_harness_frames_and_host_paths_never_reach_the_student():
     assert root not in scrubbed and "harness.py" not in scrubbed
     assert "raise SoftTimeout" not in scrubbed
     assert "aluno: …/work/x.txt" in scrubbed
+
+
+def test_a_graph_folder_named_by_the_student_must_be_a_probe_of_the_same_class():
+    probes = grader._probes(["pytorch", "tensorflow"], 3)
+    own = "tr-tensorflow-values"
+    assert (
+        runs.graph_folder(probes, own, {"bundle": "tr-tensorflow-shape"}) == "tr-tensorflow-shape"
+    )
+    for named in ("fh-tensorflow-even", "tr-pytorch-shape", "../responses", "", 7, None):
+        assert runs.graph_folder(probes, own, {"bundle": named}) == own
+    assert runs.graph_folder(probes, own, {}) == own
