@@ -3,9 +3,10 @@
 Run: ``.venv/bin/python benchmarks/bench_grading.py [--jobs N] [--large 200]``. Grades the
 mix with fresh processes (the baseline) and with pre-imported templates and long-lived
 evaluators, then a large batch of copies of the mix; prints for each the wall time, the
-median time per submission, the core-seconds per submission (this process and every child
-it waited for) against the targets, and the share of the sandboxed processes' time spent
-starting processes and importing frameworks (timestamps both processes report).
+median time per submission, the core-seconds per submission (this process and every process
+it started, counted by ``CoreClock``) against the targets, and the share of the sandboxed
+processes' time spent starting processes and importing frameworks (timestamps both
+processes report; waiting for a new template counts as importing).
 """
 
 from __future__ import annotations
@@ -80,10 +81,10 @@ CPUACCT = Path("/sys/fs/cgroup/cpuacct")  # cgroup v1's CPU accounting, where mo
 class CoreClock:
     """Core-seconds used by this process and every process it starts, orphans included.
 
-    A template's forks (student processes, evaluators, derived templates) are killed with
-    it and never waited for, so ``getrusage(RUSAGE_CHILDREN)`` misses them. Where cgroup v1's
-    ``cpuacct`` is writable (root), this process moves into a cgroup of its own, whose
-    counter every descendant adds to; elsewhere it falls back to ``getrusage`` and says so.
+    A template's forks (student processes, evaluators) are killed with it and never waited
+    for, so ``getrusage(RUSAGE_CHILDREN)`` misses them. Where cgroup v1's ``cpuacct`` is
+    writable (root), this process moves into a cgroup of its own, whose counter every
+    descendant adds to; elsewhere it falls back to ``getrusage`` and says so.
     """
 
     def __init__(self) -> None:
@@ -131,7 +132,12 @@ def run_batch(copies: int, jobs: int, fresh: bool, clock: CoreClock) -> dict[str
     timings = [r["extra_data"]["timings"] for r in results]
     sandboxed = sum(sum(t.values()) for t in timings) or 1.0
     starts = sum(t.get("child_start", 0.0) + t.get("evaluator_start", 0.0) for t in timings)
-    imports = sum(t.get("framework_import", 0.0) + t.get("evaluator_import", 0.0) for t in timings)
+    imports = sum(
+        t.get("template_import", 0.0)
+        + t.get("framework_import", 0.0)
+        + t.get("evaluator_import", 0.0)
+        for t in timings
+    )
     return {
         "code": code,
         "count": count,

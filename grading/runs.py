@@ -300,6 +300,9 @@ def run_student(
         }
         launched = time.time()
         template = templates.get(plan["preload"]) if templates is not None else None
+        if template is not None:  # waited for while the template imported, if it was new
+            _add_time(state, "template_import", launched, time.time())
+            launched = time.time()
         run = sandbox.run(
             "child",
             config,
