@@ -43,6 +43,31 @@ HANGING_SAVE = (
     "    if hasattr(module, 'save_members'):\n"
     "        module.save_members = lambda members, folder: time.sleep(600)\n"
 )
+# the student's own save: each member's forward reads a file (the evaluator must refuse it)
+FORGED_SAVE = """
+import sys
+import tensorflow as tf
+
+def forjado(members, folder):
+    root = tf.Module()
+    root.members = []
+    for member in members:
+        shape = member.metadata["input"]["shape"]
+        def ler(X):
+            size = tf.strings.length(tf.io.read_file("/etc/hostname"))
+            return tf.zeros([shape[0], 3]) + tf.cast(size, tf.float32)
+        module = tf.Module()
+        module.params, module.captured = list(member.module.params), []
+        spec = [tf.TensorSpec(shape, tf.float32)]
+        module.forward = tf.function(ler, input_signature=spec).get_concrete_function()
+        root.members.append(module)
+    tf.saved_model.save(root, folder, signatures={})
+    return [{**member.metadata, "member": i} for i, member in enumerate(members)]
+
+for module in list(sys.modules.values()):
+    if hasattr(module, "save_members"):
+        module.save_members = forjado
+"""
 NOTEBOOKS = {
     # os._exit while the batch-of-one layer is traced: the five before it wait for a save
     "cai_no_lote_um": [
@@ -55,6 +80,7 @@ NOTEBOOKS = {
         _reduction_with("if X.shape[0] == 1:\n    X = X * TABELA.lookup(tf.constant(1))"),
     ],
     "salvar_trava": [_reference("TensorReduction"), HANGING_SAVE],
+    "salvar_forjado": [_reference("TensorReduction"), FORGED_SAVE],
 }
 
 
@@ -106,3 +132,10 @@ def test_a_hanging_save_costs_one_timeout(graded):
     outputs = [tests[key]["output"] for key in TITLES]
     assert "tempo esgotado" in outputs[0], outputs[0]
     assert all("não executada" in output for output in outputs[1:]), outputs
+
+
+def test_a_save_the_student_replaced_is_refused_before_loading(graded):
+    for key, test in _reduction(graded["salvar_forjado"]).items():
+        assert test["score"] == 0, key
+        assert "grafo recusado pelo corretor" in test["output"], (key, test["output"])
+        assert "ReadFile" in test["output"], (key, test["output"])
