@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHAPTER = "chapters/custom-layers.html"
 OTHER_PAGE = "chapters/solutions.html"
 EXERCISES = "chapters/exercises.html"
+SOLUTIONS = "chapters/solutions.html"
 # Every page the build writes (tests/book/test_book_html.py checks the list is complete).
 PAGES = ["index.html", CHAPTER, EXERCISES, OTHER_PAGE, "search.html?q=camada", "genindex.html"]
 # The pages with the book's sidebar and nothing else to search with.
@@ -437,9 +438,9 @@ def test_visible_text_has_no_english_at_desktop_width(page, site, english, path)
     assert found == []
 
 
-# Each visible code block of the page: its widest line against the room it has.
+# Each visible code block the selector finds: its widest line against the room it has.
 CODE_WIDTHS_JS = """
-() => Array.from(document.querySelectorAll("div.cell_input pre"))
+(selector) => Array.from(document.querySelectorAll(selector))
   .filter((pre) => pre.checkVisibility())
   .map((pre) => ({
     stub: pre.textContent.includes("SEU CÓDIGO AQUI"),
@@ -455,7 +456,21 @@ def test_exercise_stubs_fit_their_code_blocks_at_desktop_width(page, site, frame
     """The stubs' comments fit: no code block of the exercises page scrolls sideways."""
     page.set_viewport_size(DESKTOP)
     page.goto(f"{site}/{EXERCISES}?tab={framework}", wait_until="networkidle")
-    blocks = page.evaluate(CODE_WIDTHS_JS)
+    blocks = page.evaluate(CODE_WIDTHS_JS, "div.cell_input pre")
     assert len([block for block in blocks if block["stub"]]) == 2  # one stub per exercise
+    clipped = [block for block in blocks if block["scroll"] > block["client"]]
+    assert clipped == []
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_solutions_fit_their_code_blocks_at_desktop_width(page, site, framework):
+    """Each solution, its dropdown opened, reads without scrolling sideways."""
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{site}/{SOLUTIONS}?tab={framework}", wait_until="networkidle")
+    page.locator("details.sd-dropdown:visible > summary").evaluate_all(
+        "(summaries) => summaries.forEach((summary) => summary.click())"
+    )
+    blocks = page.evaluate(CODE_WIDTHS_JS, "div.highlight pre")
+    assert len(blocks) >= 2  # one solution per exercise
     clipped = [block for block in blocks if block["scroll"] > block["client"]]
     assert clipped == []
