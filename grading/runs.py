@@ -66,6 +66,7 @@ class RunState:
     timings: dict[str, float] = field(default_factory=dict)
     log: str = ""
     starts: int = 0  # student processes started, each with its own progress file
+    spared: set[str] = field(default_factory=set)  # given another start once already
 
 
 def _add_time(state: RunState, name: str, begin: Any, end: Any) -> None:
@@ -131,17 +132,17 @@ def _progress(events: list[dict[str, Any]], start: str, done: str) -> tuple[list
     The last of the second list is the culprit of a hang or a crash. The others were
     waiting for a save shared with it (``grading/child/harness.py``): they are not to blame.
     """
-    started: list[str] = []
-    finished: list[str] = []
+    started: dict[str, None] = {}  # ordered sets: a hostile log may hold many ids
+    finished: dict[str, None] = {}
     for event in events:
         name = event.get("id")
         if not isinstance(name, str):
             continue
-        if event["event"] == start and name not in started:
-            started.append(name)
-        elif event["event"] == done and name in started and name not in finished:
-            finished.append(name)
-    return finished, [name for name in started if name not in finished]
+        if event["event"] == start:
+            started.setdefault(name)
+        elif event["event"] == done and name in started:
+            finished.setdefault(name)
+    return list(finished), [name for name in started if name not in finished]
 
 
 def scrub_log(text: str, root: str) -> str:
@@ -196,7 +197,8 @@ def _after_failure(
     """Score a process that did not finish; the probes still worth another start.
 
     ``unfinished`` are the probes started and never done, the culprit last: its class's
-    other probes are not run, except those that were only waiting for the culprit.
+    other probes are not run, except those that were only waiting for the culprit, which
+    get one more start each (a process that keeps stopping cannot restart forever).
     """
     status, message = _failure(run, limits, who)
     state.status = status if state.status == "ok" else state.status
@@ -208,8 +210,10 @@ def _after_failure(
         return []
     state.failed[culprit] = (status, message)
     blamed = _class_of(probes, culprit)
+    waiting = set(unfinished[:-1]) - state.spared
+    state.spared |= waiting
     for probe_id in pending:
-        if _class_of(probes, probe_id) == blamed and probe_id not in unfinished:
+        if _class_of(probes, probe_id) == blamed and probe_id not in waiting:
             state.failed.setdefault(probe_id, (status, NOT_RUN))
     return [p for p in pending if p not in state.failed]
 

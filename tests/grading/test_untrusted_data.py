@@ -221,3 +221,18 @@ def test_a_graph_folder_named_by_the_student_must_be_a_probe_of_the_same_class()
     for named in ("fh-tensorflow-even", "tr-pytorch-shape", "../responses", "", 7, None):
         assert runs.graph_folder(probes, own, {"bundle": named}) == own
     assert runs.graph_folder(probes, own, {}) == own
+
+
+def test_a_probe_waiting_for_a_crashed_save_gets_one_more_start_only():
+    """A process that keeps announcing starts and dying cannot restart without end."""
+    probes = grader._probes(["tensorflow"], 3)
+    ids = [p for p in probes if p.startswith("tr-")]
+    state = runs.RunState()
+    run = sandbox.ChildRun(
+        returncode=1, killed_for=None, events=[], output="", output_dropped=0, wall=0.0
+    )
+    left = runs._after_failure(state, probes, ids, run, ids, sandbox.Limits(), "o processo")
+    assert left == ids[:-1] and state.failed[ids[-1]][0] == "crashed"
+    left = runs._after_failure(state, probes, left, run, left, sandbox.Limits(), "o processo")
+    assert left == []
+    assert [state.failed[p][1] for p in ids[:-2]] == [runs.NOT_RUN] * (len(ids) - 2)
