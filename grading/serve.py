@@ -78,7 +78,6 @@ class EvaluatorServer:
         """``templates`` (a ``grading.templates.TemplatePool``, namespaces mode): fork the
         server from the template of its frameworks instead of importing them again."""
         self.frameworks = [f for f in FRAMEWORKS if f in frameworks]  # MXNet before TF
-        self.key = tuple(self.frameworks)  # the set it was started for, which its pool keeps
         self.sandbox = Sandbox(limits, **({"mode": mode} if mode else {}))
         self.inbox = self.sandbox.folder("inbox", mode=0o755)
         self.outbox = self.sandbox.folder("outbox", mode=0o755)
@@ -127,8 +126,6 @@ class EvaluatorServer:
         run = self.sandbox.watch(
             self.running, outbox / "progress.jsonl", deadline, budget, until="finished"
         )
-        loaded = set(self.frameworks) | {job["framework"] for job in jobs}
-        self.frameworks = [f for f in FRAMEWORKS if f in loaded]
         return run, outbox
 
     def discard(self, outbox: Path) -> None:
@@ -184,10 +181,10 @@ class EvaluatorPool:
     def release(self, server: EvaluatorServer) -> None:
         with self.changed:
             if server.alive:
-                self.idle.setdefault(server.key, []).append(server)
+                self.idle.setdefault(tuple(server.frameworks), []).append(server)
             else:
                 server.close()
-                self.count[server.key] -= 1
+                self.count[tuple(server.frameworks)] -= 1
             self.changed.notify_all()
 
     def close(self) -> None:

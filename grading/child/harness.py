@@ -167,15 +167,12 @@ class Exports:
             pass  # no metadata: the trusted side reports the export as missing
         self.progress.emit("export_done", id=spec["id"])
 
-    def export_alone(self, spec: dict, call: Any) -> None:
-        """``call(folder)`` into the spec's own new folder."""
+    def export_alone(self, spec: dict, call: Any) -> dict[str, Any]:
+        """``call(folder)`` into the spec's own new folder; its result, written."""
         folder = os.path.join(self.out, spec["id"])
-
-        def export() -> dict[str, Any]:
-            os.mkdir(folder)
-            return call(folder)
-
-        self.finish(spec, _timed(self.timeout, export))
+        result = _timed(self.timeout, _in_new_folder(folder, call))
+        self.finish(spec, result)
+        return result
 
     def save_together(self, exporter: Any, traced: list[tuple[dict, Any]]) -> None:
         """Save one class's traced layers in its first layer's folder.
@@ -188,7 +185,8 @@ class Exports:
         first = specs[0]["id"]
         self.progress.emit("bundle_start", ids=[spec["id"] for spec in specs])
         folder = os.path.join(self.out, first)
-        result = _timed(self.timeout, _saving(exporter, [m for _, m in traced], folder))
+        members = [member for _, member in traced]
+        result = _timed(self.timeout, _in_new_folder(folder, _saving(exporter, members)))
         if "metadata" in result:
             for spec, metadata in zip(specs, result["metadata"], strict=True):
                 self.finish(spec, {"metadata": {**metadata, "bundle": first}})
@@ -198,21 +196,30 @@ class Exports:
             return
         shutil.rmtree(folder, ignore_errors=True)
         for spec, member in traced:
-            folder = os.path.join(self.out, spec["id"])
-            result = _timed(self.timeout, _saving(exporter, [member], folder))
-            if "metadata" in result:
-                result = {"metadata": result["metadata"][0]}
-            self.finish(spec, result)
+            result = self.export_alone(spec, _saving(exporter, [member], alone=True))
             if result.get("error", {}).get("type") == "SoftTimeout":
                 break  # one timeout per class: the others are not run
 
 
-def _saving(exporter: Any, members: list[Any], folder: str) -> Any:
-    """The call that makes ``folder`` and saves ``members`` in it, for ``_timed``."""
+def _in_new_folder(folder: str, call: Any) -> Any:
+    """The call, for ``_timed``, that makes ``folder`` and then runs ``call(folder)``."""
 
-    def call() -> dict[str, Any]:
+    def run() -> dict[str, Any]:
         os.mkdir(folder)
-        return exportable.guarded(lambda: {"metadata": exporter.save_members(members, folder)})
+        return call(folder)
+
+    return run
+
+
+def _saving(exporter: Any, members: list[Any], alone: bool = False) -> Any:
+    """``call(folder)`` saving ``members`` there: their metadata (one only, ``alone``)."""
+
+    def call(folder: str) -> dict[str, Any]:
+        def save() -> dict[str, Any]:
+            saved = exporter.save_members(members, folder)
+            return {"metadata": saved[0] if alone else saved}
+
+        return exportable.guarded(save)
 
     return call
 
@@ -222,7 +229,7 @@ def _class_key(spec: dict) -> tuple[str, str]:
 
 
 def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progress: Progress):
-    """Export every spec whose class was found, each under the check timeout.
+    """Export every spec whose class was found, class by class, each under the check timeout.
 
     A class whose export runs out of time once is not exported again: a hanging forward
     costs one timeout, not one per check. Where the exporter saves a class's layers
@@ -230,33 +237,32 @@ def run_exports(out: str, specs: list[dict], found: dict, timeout: float, progre
     done once their one save is written.
     """
     exports = Exports(out, timeout, progress)
-    classes: dict[tuple[str, str], int] = {}
+    classes: dict[tuple[str, str], list[dict]] = {}
     for spec in specs:
-        classes.setdefault(_class_key(spec), len(classes))
-    traced: list[tuple[dict, Any]] = []  # the current class's layers, waiting for their save
-    for spec in sorted(specs, key=lambda spec: classes[_class_key(spec)]):  # class by class
-        key = _class_key(spec)
-        if traced and key != _class_key(traced[0][0]):
-            exports.save_together(EXPORTERS[traced[0][0]["framework"]], traced)
-            traced = []
+        classes.setdefault(_class_key(spec), []).append(spec)
+    for key, class_specs in classes.items():
         layer_class = found.get(key)
-        if layer_class is None or key in exports.hung:
+        if layer_class is None:
             continue
-        exporter = EXPORTERS[spec["framework"]]
-        progress.emit("export_start", id=spec["id"])
-        if hasattr(exporter, "save_members"):
-            trace = functools.partial(exportable.trace_one, exporter, layer_class, spec)
-            result = _timed(timeout, trace)
-            if "member" in result:
-                traced.append((spec, result["member"]))
+        exporter = EXPORTERS[key[1]]
+        traced: list[tuple[dict, Any]] = []  # waiting for the class's one save
+        for spec in class_specs:
+            if key in exports.hung:
+                break
+            progress.emit("export_start", id=spec["id"])
+            if hasattr(exporter, "save_members"):
+                trace = functools.partial(exportable.trace_one, exporter, layer_class, spec)
+                result = _timed(timeout, trace)
+                if "member" in result:
+                    traced.append((spec, result["member"]))
+                else:
+                    exports.finish(spec, result)
             else:
-                exports.finish(spec, result)
-        else:
-            exports.export_alone(
-                spec, functools.partial(exportable.export_one, exporter, layer_class, spec)
-            )
-    if traced:
-        exports.save_together(EXPORTERS[traced[0][0]["framework"]], traced)
+                exports.export_alone(
+                    spec, functools.partial(exportable.export_one, exporter, layer_class, spec)
+                )
+        if traced:
+            exports.save_together(exporter, traced)
 
 
 def seed_generators(seed: int) -> None:

@@ -131,8 +131,8 @@ def main(config: dict[str, Any] | None = None, commands: Any = None) -> None:
     if config is None:
         config = json.loads(sys.stdin.readline())
     # every loader (they import their framework only when used); the frameworks themselves
-    # are imported now, in book order, and later ones lazily (the trusted side restarts a
-    # server rather than load MXNet after TensorFlow)
+    # are imported now, in book order (a long-lived server is sent only its own framework's
+    # jobs, so it never loads MXNet after TensorFlow)
     modules = {f: importlib.import_module(f"eval_{f}") for f in IMPORT_NAMES}
     if _HERE in sys.path:
         sys.path.remove(_HERE)

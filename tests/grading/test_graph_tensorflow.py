@@ -448,6 +448,30 @@ def forbid_loader(monkeypatch) -> list:
     return calls
 
 
+def spy_loader(monkeypatch) -> list:
+    """Count the calls of tf.saved_model.load (and still load)."""
+    real, calls = tf.saved_model.load, []
+
+    def spy(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(tf.saved_model, "load", spy)
+    return calls
+
+
+def count_checks(monkeypatch) -> list:
+    """Record each call of the evaluator's allow-list check (and still check)."""
+    real, calls = ev.check_saved_model, []
+
+    def counting(proto):
+        calls.append(proto)
+        return real(proto)
+
+    monkeypatch.setattr(ev, "check_saved_model", counting)
+    return calls
+
+
 def save_module(folder: Path, body, shape=(2, 3)) -> Path:
     """``members``: one tf.Module with ``forward = tf.function(body)``, as the exporter does."""
     module = tf.Module()
@@ -525,14 +549,7 @@ def test_pure_hand_made_graph_reaches_the_loader(tmp_path, monkeypatch):
 
 def test_loader_reads_a_private_copy(tmp_path, monkeypatch):
     folder = save_module(tmp_path / "model", lambda x: x * 2)
-    real = tf.saved_model.load
-    paths = []
-
-    def spy(path, *args, **kwargs):
-        paths.append(path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(tf.saved_model, "load", spy)
+    paths = spy_loader(monkeypatch)
     ev.evaluate(str(folder), META, fourier_request(np.random.default_rng(10), [2, 3]))
     assert len(paths) == 1 and Path(paths[0]).resolve() != folder.resolve()
     assert not os.path.exists(paths[0])  # removed after the evaluation
@@ -803,18 +820,6 @@ def _reference_members(count: int) -> list:
     return [ex.trace_layer(cls, "TensorReduction", the_spec) for _ in range(count)]
 
 
-def spy_loader(monkeypatch) -> list:
-    """Count the calls of tf.saved_model.load (and still load)."""
-    real, calls = tf.saved_model.load, []
-
-    def spy(path, *args, **kwargs):
-        calls.append(path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(tf.saved_model, "load", spy)
-    return calls
-
-
 def test_members_of_one_folder_share_one_check_and_one_load(tmp_path, monkeypatch):
     members = _reference_members(3)
     together = ex.save_members(members, str(tmp_path / "juntos"))
@@ -825,11 +830,7 @@ def test_members_of_one_folder_share_one_check_and_one_load(tmp_path, monkeypatc
         ev.evaluate(str(tmp_path / f"so-{i}"), meta, request)
         for i, (meta, request) in enumerate(zip(alone, requests, strict=True))
     ]
-    checked = []
-    real_check = ev.check_saved_model
-    monkeypatch.setattr(
-        ev, "check_saved_model", lambda proto: checked.append(1) or real_check(proto)
-    )
+    checked = count_checks(monkeypatch)
     loads, loaded = spy_loader(monkeypatch), {}
     for meta, request, want in zip(together, requests, expected, strict=True):
         got = ev.evaluate(str(tmp_path / "juntos"), meta, request, loaded)
@@ -885,11 +886,7 @@ def test_a_refused_folder_refuses_every_member_without_loading(tmp_path, monkeyp
     secret.write_text("senha", encoding="utf-8")
     folder = save_module(tmp_path / "model", _hostile_bodies(str(secret))["read_file"])
     calls, loaded = forbid_loader(monkeypatch), {}
-    checked = []
-    real_check = ev.check_saved_model
-    monkeypatch.setattr(
-        ev, "check_saved_model", lambda proto: checked.append(1) or real_check(proto)
-    )
+    checked = count_checks(monkeypatch)
     for _ in range(3):
         with pytest.raises(GraphRefused, match="ReadFile"):
             ev.evaluate(
